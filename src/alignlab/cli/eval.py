@@ -27,30 +27,32 @@ def register(app: typer.Typer) -> None:
     def eval_cmd(
         model: str = typer.Option("default", "--model", "-m", help="Model spec: default, hf:PATH, gguf:PATH, "
                                   "llamacpp:PATH, openai:MODEL@URL[,URL...], vllm:PATH."),
-        suite: list[str] = typer.Option(None, "--suite", "-s", help="Suite name (repeatable); "
-                                        "`alignlab suites` lists them."),
+        suite: list[str] = typer.Option(None, "--suite", "-s", help="Suite (repeatable), with optional "
+                                        "arguments: NAME[:key=value,...]. `alignlab suites` lists them."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default: runs/<model>-<hash>; "
                                         "the same command resumes it)."),
         limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Evaluate the first N samples per suite."),
         system: str | None = typer.Option(None, "--system", help="Override the system prompt for chat models."),
         batch_size: int = typer.Option(16, "--batch-size", min=1, help="Samples per model call."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
-        cache_path: Path | None = typer.Option(None, "--cache", help="Cache file (default $ALIGNLAB_HOME/cache.sqlite)."),
+        cache_path: Path | None = typer.Option(None, "--cache", help="Cache file (default: under $ALIGNLAB_HOME)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
         """Evaluate a model on suites; writes config.yaml, samples/*.jsonl and results.json."""
         from rich.console import Console
 
-        from alignlab.evaluate import build_suite, run_eval
+        from alignlab.evaluate import build_suite, parse_suite_spec, run_eval
         from alignlab.models import load_model
 
         names = suite or DEFAULT_SUITES
-        suites = [build_suite(n) for n in names]  # unknown suites fail before the model loads
+        # Unknown suites and arguments fail here, before the model loads.
+        suites = [build_suite(n, **p) for n, p in map(parse_suite_spec, names)]
         out_dir = out or default_out(model, names, limit, system)
         console = Console(stderr=True)
-        console.print(f"[bold]alignlab eval[/] model={model} suites={','.join(names)} out={out_dir}")
         cache: bool | Path = False if no_cache else (cache_path or True)
         with load_model(model, cache=cache, system=system) as m:
+            console.print(f"[bold]alignlab eval[/] model={model} ({m.api.backend}) suites={','.join(names)} "
+                          f"out={out_dir}", soft_wrap=True)
             results = run_eval(m, suites, out_dir, limit=limit, batch_size=batch_size, show_progress=not quiet,
                                config_extra={"system": system, "batch_size": batch_size})
         _print_results(results, out_dir)

@@ -1,6 +1,6 @@
 """Evaluation: suites (samples, solver, scorer, metrics), the registry and the resumable runner."""
 
-from alignlab.evaluate._registry import build_suite, register_suite, suite_names
+from alignlab.evaluate._registry import build_suite, parse_suite_spec, register_suite, suite_names
 from alignlab.evaluate._suite import LEVELS, Level, Metric, Output, Sample, Scorer, Solver, Suite
 from alignlab.evaluate.runner import run_eval
 
@@ -14,6 +14,7 @@ __all__ = [
     "Solver",
     "Suite",
     "build_suite",
+    "parse_suite_spec",
     "register_suite",
     "run_eval",
     "suite_names",

@@ -41,6 +41,20 @@ def suite_names() -> list[str]:
     return sorted(_SUITES)
 
 
+def parse_suite_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``level/name[:key=value,key=value]`` → (name, params); values are read as YAML scalars."""
+    import yaml
+
+    name, _, rest = spec.partition(":")
+    params: dict[str, Any] = {}
+    for part in filter(None, rest.split(",")):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise AlignlabError(f"bad suite argument {part!r} in {spec!r}", hint="write NAME:key=value,key=value")
+        params[key.strip()] = yaml.safe_load(value)
+    return name.strip(), params
+
+
 def build_suite(name: str, **params: Any) -> Suite:
     """Build a registered suite; unknown names and unknown arguments fail here, before the run starts."""
     _load_builtins()

@@ -28,7 +28,8 @@ def mean_ci(values: Sequence[float | None], confidence: float = 0.95) -> dict[st
         denom = 1 + z * z / n
         centre = (mean + z * z / (2 * n)) / denom
         half = z * math.sqrt(mean * (1 - mean) / n + z * z / (4 * n * n)) / denom
-        lo, hi = centre - half, centre + half
+        # Rounding can push a bound a hair past the mean or out of [0, 1] at 0% and 100%.
+        lo, hi = max(0.0, min(centre - half, mean)), min(1.0, max(centre + half, mean))
     elif n > 1:
         t = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
         lo, hi = mean - t * stderr, mean + t * stderr
