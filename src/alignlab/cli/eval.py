@@ -21,6 +21,21 @@ def default_out(model: str, suites: list[str], limit: int | None, system: str | 
     return Path("runs") / f"{slug or 'model'}-{digest}"
 
 
+def parse_options(pairs: list[str]) -> dict:
+    """``["k=v", ...]`` → ``{k: v}`` with values read as YAML scalars (numbers, booleans, strings)."""
+    import yaml
+
+    from alignlab.errors import AlignlabError
+
+    out = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise AlignlabError(f"bad --model-arg {pair!r}", hint="write KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     @friendly_errors
@@ -37,6 +52,8 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
         cache_path: Path | None = typer.Option(None, "--cache", help="Cache file (default: under $ALIGNLAB_HOME)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        model_arg: list[str] = typer.Option(None, "--model-arg", help="Backend option KEY=VALUE (repeatable), e.g. "
+                                            "concurrency=32 for openai:, batch_size=16 for hf:."),
     ) -> None:
         """Evaluate a model on suites; writes config.yaml, samples/*.jsonl and results.json."""
         from rich.console import Console
@@ -50,7 +67,8 @@ def register(app: typer.Typer) -> None:
         out_dir = out or default_out(model, names, limit, system)
         console = Console(stderr=True)
         cache: bool | Path = False if no_cache else (cache_path or True)
-        with load_model(model, cache=cache, system=system) as m:
+        options = parse_options(model_arg or [])
+        with load_model(model, cache=cache, system=system, **options) as m:
             console.print(f"[bold]alignlab eval[/] model={model} ({m.api.backend}) suites={','.join(names)} "
                           f"out={out_dir}", soft_wrap=True)
             results = run_eval(m, suites, out_dir, limit=limit, batch_size=batch_size, show_progress=not quiet,
