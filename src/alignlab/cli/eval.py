@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from alignlab._kv import parse_assignments
 from alignlab.cli._errors import friendly_errors
 
 DEFAULT_SUITES = ["instructions/basics"]
@@ -19,21 +20,6 @@ def default_out(model: str, suites: list[str], limit: int | None, system: str | 
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.split("/")[-1] if "/" in model else model).strip("-")[:40]
     digest = hashlib.sha256(json.dumps([model, sorted(suites), limit, system]).encode()).hexdigest()[:8]
     return Path("runs") / f"{slug or 'model'}-{digest}"
-
-
-def parse_options(pairs: list[str]) -> dict:
-    """``["k=v", ...]`` → ``{k: v}`` with values read as YAML scalars (numbers, booleans, strings)."""
-    import yaml
-
-    from alignlab.errors import AlignlabError
-
-    out = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key.strip():
-            raise AlignlabError(f"bad --model-arg {pair!r}", hint="write KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -67,7 +53,7 @@ def register(app: typer.Typer) -> None:
         out_dir = out or default_out(model, names, limit, system)
         console = Console(stderr=True)
         cache: bool | Path = False if no_cache else (cache_path or True)
-        options = parse_options(model_arg or [])
+        options = parse_assignments(model_arg or [], "--model-arg")
         with load_model(model, cache=cache, system=system, **options) as m:
             console.print(f"[bold]alignlab eval[/] model={model} ({m.api.backend}) suites={','.join(names)} "
                           f"out={out_dir}", soft_wrap=True)

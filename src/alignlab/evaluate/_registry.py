@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from alignlab._kv import parse_assignments
 from alignlab.errors import AlignlabError
 from alignlab.evaluate._suite import Suite
 
@@ -43,15 +44,8 @@ def suite_names() -> list[str]:
 
 def parse_suite_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``level/name[:key=value,key=value]`` → (name, params); values are read as YAML scalars."""
-    import yaml
-
     name, _, rest = spec.partition(":")
-    params: dict[str, Any] = {}
-    for part in filter(None, rest.split(",")):
-        key, eq, value = part.partition("=")
-        if not eq or not key.strip():
-            raise AlignlabError(f"bad suite argument {part!r} in {spec!r}", hint="write NAME:key=value,key=value")
-        params[key.strip()] = yaml.safe_load(value)
+    params = parse_assignments(filter(None, rest.split(",")), f"suite {spec!r}")
     return name.strip(), params
 
 
