@@ -67,11 +67,19 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
+        from alignlab.errors import AlignlabError
         from alignlab.evaluate import build_suite, suite_names
 
-        table = Table("level", "suite", "samples", "needs", "description")
+        table = Table("level")
+        table.add_column("suite", no_wrap=True)
+        for col in ("samples", "needs", "description"):
+            table.add_column(col)
         for name in suite_names():
-            s = build_suite(name)
+            try:
+                s = build_suite(name)
+            except AlignlabError as exc:  # suites over user data need an argument (e.g. prompts=PATH)
+                table.add_row(name.split("/")[0], name, "—", "", f"needs arguments: {exc.hint or exc}")
+                continue
             table.add_row(s.level, name, str(len(s.samples)), ", ".join(s.requires), s.description)
         Console().print(table)
 

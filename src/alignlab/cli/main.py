@@ -10,6 +10,7 @@ from alignlab.cli.cache import cache_app
 from alignlab.cli.data import data_app
 from alignlab.cli.eval import register as register_eval
 from alignlab.cli.models import models_app
+from alignlab.cli.score import score_app
 
 app = typer.Typer(
     help="alignlab: align LLMs with human instructions, preferences and values, and evaluate all three levels.",
@@ -31,6 +32,7 @@ register_eval(app)
 app.add_typer(models_app, name="models", help="Inspect model specs and backends.")
 app.add_typer(cache_app, name="cache", help="Inspect or clear the response cache.")
 app.add_typer(data_app, name="data", help="Convert, validate and describe alignment data.")
+app.add_typer(score_app, name="score", help="Score existing outputs without a model.")
 
 if __name__ == "__main__":
     app()

@@ -14,7 +14,7 @@ from alignlab.evaluate._suite import Suite
 SuiteFactory = Callable[..., Suite]
 _SUITES: dict[str, SuiteFactory] = {}
 # Modules that register built-in suites when imported; imported on first lookup to keep start-up fast.
-_BUILTIN_MODULES = ["alignlab.suites.basics"]
+_BUILTIN_MODULES = ["alignlab.suites.basics", "alignlab.evaluate.instructions.ifeval.suite"]
 _loaded = False
 
 
