@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -38,27 +39,38 @@ def register(app: typer.Typer) -> None:
         no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
         cache_path: Path | None = typer.Option(None, "--cache", help="Cache file (default: under $ALIGNLAB_HOME)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        judge: str | None = typer.Option(None, "--judge", help="Judge model spec for suites scored by an LLM judge; "
+                                         "without it those suites are listed as not run."),
         model_arg: list[str] = typer.Option(None, "--model-arg", help="Backend option KEY=VALUE (repeatable), e.g. "
                                             "concurrency=32 for openai:, batch_size=16 for hf:."),
     ) -> None:
         """Evaluate a model on suites; writes config.yaml, samples/*.jsonl and results.json."""
         from rich.console import Console
 
-        from alignlab.evaluate import build_suite, parse_suite_spec, run_eval
+        from alignlab.evaluate import SuiteSkipped, build_suite, parse_suite_spec, run_eval
         from alignlab.models import load_model
 
         names = suite or DEFAULT_SUITES
-        # Unknown suites and arguments fail here, before the model loads.
-        suites = [build_suite(n, **p) for n, p in map(parse_suite_spec, names)]
-        out_dir = out or default_out(model, names, limit, system)
         console = Console(stderr=True)
         cache: bool | Path = False if no_cache else (cache_path or True)
-        options = parse_assignments(model_arg or [], "--model-arg")
-        with load_model(model, cache=cache, system=system, **options) as m:
+        out_dir = out or default_out(model, names, limit, system)
+        with ExitStack() as stack:
+            context = {"judge": stack.enter_context(load_model(judge, cache=cache)) if judge else None}
+            # Unknown suites and arguments fail here, before the model loads.
+            suites, not_run = [], {}
+            for n, p in map(parse_suite_spec, names):
+                try:
+                    suites.append(build_suite(n, context=context, **p))
+                except SuiteSkipped as exc:
+                    not_run[n] = str(exc)
+                    console.print(f"[yellow]not run[/] {n}: {exc}", soft_wrap=True)
+            options = parse_assignments(model_arg or [], "--model-arg")
+            m = stack.enter_context(load_model(model, cache=cache, system=system, **options))
             console.print(f"[bold]alignlab eval[/] model={model} ({m.api.backend}) suites={','.join(names)} "
                           f"out={out_dir}", soft_wrap=True)
             results = run_eval(m, suites, out_dir, limit=limit, batch_size=batch_size, show_progress=not quiet,
-                               config_extra={"system": system, "batch_size": batch_size})
+                               config_extra={"system": system, "batch_size": batch_size, "judge": judge},
+                               not_run=not_run)
         _print_results(results, out_dir)
 
     @app.command("suites")
@@ -98,4 +110,6 @@ def _print_results(results: dict, out_dir: Path) -> None:
     console = Console()
     console.print(table)
     run = results["run"]
+    for name, reason in results.get("not_run", {}).items():
+        console.print(f"not run: {name} — {reason}", soft_wrap=True)
     console.print(f"model calls: {run['model_calls']}  time: {run['seconds']:.1f}s  run dir: {out_dir}")

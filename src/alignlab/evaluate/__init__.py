@@ -1,7 +1,7 @@
 """Evaluation: suites (samples, solver, scorer, metrics), the registry and the resumable runner."""
 
 from alignlab.evaluate._registry import build_suite, parse_suite_spec, register_suite, suite_names
-from alignlab.evaluate._suite import LEVELS, Level, Metric, Output, Sample, Scorer, Solver, Suite
+from alignlab.evaluate._suite import LEVELS, Level, Metric, Output, Sample, Scorer, Solver, Suite, SuiteSkipped
 from alignlab.evaluate.runner import run_eval
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Scorer",
     "Solver",
     "Suite",
+    "SuiteSkipped",
     "build_suite",
     "parse_suite_spec",
     "register_suite",

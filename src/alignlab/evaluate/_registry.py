@@ -49,17 +49,28 @@ def parse_suite_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return name.strip(), params
 
 
-def build_suite(name: str, **params: Any) -> Suite:
-    """Build a registered suite; unknown names and unknown arguments fail here, before the run starts."""
+# Run-wide resources a factory may ask for by naming a parameter after them (e.g. ``judge``); they come from
+# the run (``--judge``, ``--reward-model``), not from the suite's arguments, and are not recorded as params.
+CONTEXT_KEYS = ("judge", "reward_model", "reference_model")
+
+
+def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: Any) -> Suite:
+    """Build a registered suite; unknown names and unknown arguments fail here, before the run starts.
+
+    A factory that cannot run in this context (say, it needs a judge and none was given) raises
+    ``SuiteSkipped``; the runner lists such suites as not run, with the reason.
+    """
     _load_builtins()
     if name not in _SUITES:
         raise AlignlabError(f"unknown suite {name!r}", hint="`alignlab suites` lists them: " + ", ".join(_SUITES))
     factory = _SUITES[name]
     accepted = inspect.signature(factory).parameters
-    bad = [k for k in params if k not in accepted]
+    bad = [k for k in params if k not in accepted or k in CONTEXT_KEYS]
     if bad and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-        raise AlignlabError(f"suite {name!r} takes no argument {bad[0]!r}", hint=f"it takes: {', '.join(accepted)}")
-    suite = factory(**params)
+        takes = [k for k in accepted if k not in CONTEXT_KEYS]
+        raise AlignlabError(f"suite {name!r} takes no argument {bad[0]!r}", hint=f"it takes: {', '.join(takes)}")
+    ctx = {k: v for k, v in (context or {}).items() if k in accepted}
+    suite = factory(**params, **ctx)
     suite.name = name
     suite.params = dict(params)
     return suite

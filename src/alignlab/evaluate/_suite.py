@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from alignlab.errors import AlignlabError
+
 if TYPE_CHECKING:
     from alignlab.models import Model, Prompt
 
@@ -73,3 +75,7 @@ class Suite:
     """The metric shown on the level scorecard."""
     requires: tuple[str, ...] = ("generate",)
     """Model capabilities used: "generate", "loglikelihood"."""
+
+
+class SuiteSkipped(AlignlabError):
+    """Raised by a suite factory that cannot run here (no judge, no reward model); the run lists it as not run."""

@@ -209,8 +209,13 @@ def run_eval(
     batch_size: int = 16,
     show_progress: bool = True,
     config_extra: dict[str, Any] | None = None,
+    not_run: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` on ``suites`` into ``out``; returns what it writes to results.json."""
+    """Evaluate ``model`` on ``suites`` into ``out``; returns what it writes to results.json.
+
+    ``not_run`` maps suites that were asked for but could not run (e.g. no judge) to the reason; the results
+    list them so a reader sees what was not measured.
+    """
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -242,6 +247,7 @@ def run_eval(
         "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "suites": summaries,
         "levels": summarize_levels(summaries),
+        "not_run": {k: v for k, v in (not_run or {}).items() if k not in summaries},
         "run": {"model_calls": model.model_calls - calls_before,
                 "seconds": round(time.perf_counter() - started, 3)},
     }

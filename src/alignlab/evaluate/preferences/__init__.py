@@ -1,0 +1,40 @@
+"""Statistics of human-preference evaluation: win rates against a baseline and ratings over battles."""
+
+from alignlab.evaluate.preferences.battles import (
+    STYLE_FEATURES,
+    WINNERS,
+    Battles,
+    battles_from_records,
+    read_battles,
+    text_style,
+)
+from alignlab.evaluate.preferences.ratings import (
+    Leaderboard,
+    ModelRating,
+    bradley_terry,
+    leaderboard,
+    online_elo,
+    ranks_by_ci,
+    to_elo,
+)
+from alignlab.evaluate.preferences.winrate import WinRate, length_controlled, preferences_from_scores, win_rate
+
+__all__ = [
+    "STYLE_FEATURES",
+    "WINNERS",
+    "Battles",
+    "Leaderboard",
+    "ModelRating",
+    "WinRate",
+    "battles_from_records",
+    "bradley_terry",
+    "leaderboard",
+    "length_controlled",
+    "online_elo",
+    "preferences_from_scores",
+    "ranks_by_ci",
+    "read_battles",
+    "text_style",
+    "to_elo",
+    "win_rate",
+]
