@@ -1,0 +1,108 @@
+"""Alignment data: records named after TRL's dataset schema, streaming input/output, adapters for public formats.
+
+    from alignlab.data import convert, read_records
+    convert("hh-rlhf/harmless-base/test.jsonl.gz", "hh.jsonl", "hh-rlhf")   # → prompt/chosen/rejected
+    for record in read_records("hh.jsonl"):                                # kind told from the columns
+        ...
+"""
+
+from alignlab.data._catalog import CATALOG, LEVELS, CatalogEntry, catalog, catalog_entry
+from alignlab.data._convert import (
+    PAIR_STRATEGIES,
+    battle_to_preference,
+    convert_record,
+    convert_records,
+    maybe_conversational,
+    maybe_extract_prompt,
+    parse_dialogue,
+    ranking_to_pairs,
+    rating_to_pairs,
+    unpair,
+)
+from alignlab.data._eval_records import (
+    Battle,
+    Dilemma,
+    DilemmaOption,
+    InstructionFollowing,
+    LikertScale,
+    MoralScenario,
+    MultipleChoice,
+    MultiTurnPrompt,
+    QuestionnaireItem,
+    SafetyPrompt,
+)
+from alignlab.data._io import open_source, parse_hub, write_records
+from alignlab.data._pipeline import SkipReport, convert, iter_records, read_records
+from alignlab.data._records import (
+    LanguageModeling,
+    Message,
+    Preference,
+    PromptCompletion,
+    PromptOnly,
+    Ranking,
+    Rating,
+    Record,
+    UnpairedPreference,
+    infer_kind,
+    is_conversational,
+    record_class,
+    record_kinds,
+)
+from alignlab.data._stats import compute_stats
+from alignlab.data._validate import RowError, describe_error
+from alignlab.data.adapters import Adapter, adapter, adapters, get_adapter
+
+__all__ = [
+    "CATALOG",
+    "LEVELS",
+    "PAIR_STRATEGIES",
+    "Adapter",
+    "Battle",
+    "CatalogEntry",
+    "Dilemma",
+    "DilemmaOption",
+    "InstructionFollowing",
+    "LanguageModeling",
+    "LikertScale",
+    "Message",
+    "MoralScenario",
+    "MultiTurnPrompt",
+    "MultipleChoice",
+    "Preference",
+    "PromptCompletion",
+    "PromptOnly",
+    "QuestionnaireItem",
+    "Ranking",
+    "Rating",
+    "Record",
+    "RowError",
+    "SafetyPrompt",
+    "SkipReport",
+    "UnpairedPreference",
+    "adapter",
+    "adapters",
+    "battle_to_preference",
+    "catalog",
+    "catalog_entry",
+    "compute_stats",
+    "convert",
+    "convert_record",
+    "convert_records",
+    "describe_error",
+    "get_adapter",
+    "infer_kind",
+    "is_conversational",
+    "iter_records",
+    "maybe_conversational",
+    "maybe_extract_prompt",
+    "open_source",
+    "parse_dialogue",
+    "parse_hub",
+    "ranking_to_pairs",
+    "rating_to_pairs",
+    "read_records",
+    "record_class",
+    "record_kinds",
+    "unpair",
+    "write_records",
+]
