@@ -13,13 +13,11 @@ import typer
 from alignlab._kv import parse_assignments
 from alignlab.cli._errors import friendly_errors
 
-DEFAULT_SUITES = ["instructions/basics"]
 
-
-def default_out(model: str, suites: list[str], limit: int | None, system: str | None) -> Path:
+def default_out(model: str, what: list[str], limit: int | None, system: str | None) -> Path:
     """A run dir named by what was asked, so running the same command again resumes the same run."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.split("/")[-1] if "/" in model else model).strip("-")[:40]
-    digest = hashlib.sha256(json.dumps([model, sorted(suites), limit, system]).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(json.dumps([model, sorted(what), limit, system]).encode()).hexdigest()[:8]
     return Path("runs") / f"{slug or 'model'}-{digest}"
 
 
@@ -29,8 +27,11 @@ def register(app: typer.Typer) -> None:
     def eval_cmd(
         model: str = typer.Option("default", "--model", "-m", help="Model spec: default, hf:PATH, gguf:PATH, "
                                   "llamacpp:PATH, openai:MODEL@URL[,URL...], vllm:PATH."),
+        plan: str | None = typer.Option(None, "--plan", "-p", help="Plan: a built-in name (default, full) or a YAML "
+                                        "file. Without --plan and --suite: the default plan."),
         suite: list[str] = typer.Option(None, "--suite", "-s", help="Suite (repeatable), with optional "
-                                        "arguments: NAME[:key=value,...]. `alignlab suites` lists them."),
+                                        "arguments: NAME[:key=value,...]; replaces the plan's suites. "
+                                        "`alignlab suites` lists them."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default: runs/<model>-<hash>; "
                                         "the same command resumes it)."),
         limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Evaluate the first N samples per suite."),
@@ -49,16 +50,27 @@ def register(app: typer.Typer) -> None:
 
         from alignlab.evaluate import SuiteSkipped, build_suite, parse_suite_spec, run_eval
         from alignlab.models import load_model
+        from alignlab.plans import load_plan
 
-        names = suite or DEFAULT_SUITES
+        if suite:
+            requested = [parse_suite_spec(s) for s in suite]
+            limits: int | dict[str, int] | None = limit
+            what = list(suite)
+        else:
+            the_plan = load_plan(plan or "default")
+            requested = [(e.name, e.args) for e in the_plan.entries()]
+            limits = limit if limit is not None else the_plan.limits() or None
+            judge = judge or the_plan.judge
+            what = [f"plan:{the_plan.name}", *(f"{n}:{sorted(a.items())}" for n, a in requested)]
+        names = [n for n, _ in requested]
         console = Console(stderr=True)
         cache: bool | Path = False if no_cache else (cache_path or True)
-        out_dir = out or default_out(model, names, limit, system)
+        out_dir = out or default_out(model, what, limit, system)
         with ExitStack() as stack:
             context = {"judge": stack.enter_context(load_model(judge, cache=cache)) if judge else None}
             # Unknown suites and arguments fail here, before the model loads.
             suites, not_run = [], {}
-            for n, p in map(parse_suite_spec, names):
+            for n, p in requested:
                 try:
                     suites.append(build_suite(n, context=context, **p))
                 except SuiteSkipped as exc:
@@ -68,10 +80,20 @@ def register(app: typer.Typer) -> None:
             m = stack.enter_context(load_model(model, cache=cache, system=system, **options))
             console.print(f"[bold]alignlab eval[/] model={model} ({m.api.backend}) suites={','.join(names)} "
                           f"out={out_dir}", soft_wrap=True)
-            results = run_eval(m, suites, out_dir, limit=limit, batch_size=batch_size, show_progress=not quiet,
-                               config_extra={"system": system, "batch_size": batch_size, "judge": judge},
+            results = run_eval(m, suites, out_dir, limit=limits, batch_size=batch_size, show_progress=not quiet,
+                               config_extra={"system": system, "batch_size": batch_size, "judge": judge,
+                                             "plan": None if suite else plan or "default"},
                                not_run=not_run)
         _print_results(results, out_dir)
+
+    @app.command("plans")
+    def plans_cmd() -> None:
+        """List the built-in evaluation plans."""
+        from alignlab.plans import load_plan, plan_names
+
+        for name in plan_names():
+            p = load_plan(name)
+            print(f"{name}: {p.description} ({', '.join(e.name for e in p.entries())})")
 
     @app.command("suites")
     def suites_cmd() -> None:

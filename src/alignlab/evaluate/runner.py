@@ -45,11 +45,12 @@ def suite_file(out: Path, suite_name: str) -> Path:
     return out / "samples" / f"{suite_name}.jsonl"
 
 
-def _identity(model: Model, limit: int | None) -> dict[str, Any]:
+def _identity(model: Model, limit: int | dict[str, int] | None) -> dict[str, Any]:
     return {"spec": model.spec, "fingerprint": model.fingerprint(), "system": model.system, "limit": limit}
 
 
-def _prepare_dir(out: Path, model: Model, suites: Sequence[Suite], limit: int | None, extra: dict) -> dict:
+def _prepare_dir(out: Path, model: Model, suites: Sequence[Suite], limit: int | dict[str, int] | None,
+                 extra: dict) -> dict:
     """Write config.yaml, refusing to mix a different model or config into an existing run directory."""
     ident = _identity(model, limit)
     cfg_path = out / "config.yaml"
@@ -205,7 +206,7 @@ def run_eval(
     suites: Sequence[Suite],
     out: str | Path,
     *,
-    limit: int | None = None,
+    limit: int | dict[str, int] | None = None,
     batch_size: int = 16,
     show_progress: bool = True,
     config_extra: dict[str, Any] | None = None,
@@ -237,7 +238,8 @@ def run_eval(
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
     with Progress(*columns, disable=not show_progress, transient=False) as progress:
         for suite in suites:
-            samples = suite.samples[:limit] if limit is not None else suite.samples
+            lim = limit.get(suite.name) if isinstance(limit, dict) else limit
+            samples = suite.samples[:lim] if lim is not None else suite.samples
             records = _run_suite(suite, model, out, samples, batch_size, progress)
             summaries[suite.name] = summarize_suite(suite, records)
     results = {
