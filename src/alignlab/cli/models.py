@@ -36,6 +36,8 @@ def info_cmd(
         print(json.dumps(asdict(info), indent=2, default=str))
         return
     table = Table(show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     for k, v in asdict(info).items():
         if k == "extra":
             for ek, ev in v.items():

@@ -17,9 +17,10 @@ def _clean(text: str) -> str:
     return text.strip().strip('"').strip().rstrip(".").strip()
 
 
-def _first_number(text: str) -> float | None:
-    m = re.search(r"-?\d+(?:\.\d+)?", text.replace(",", ""))
-    return float(m.group()) if m else None
+def _last_number(text: str) -> float | None:
+    # The answer usually closes a worked line ("7 + 5 = 12"), as in GSM8K-style extraction.
+    found = re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))
+    return float(found[-1]) if found else None
 
 
 def check(spec: dict[str, Any], text: str) -> bool:
@@ -28,7 +29,7 @@ def check(spec: dict[str, Any], text: str) -> bool:
     if kind == "equals_word":
         return _clean(t) == value if spec.get("case") else _clean(t).lower() == str(value).lower()
     if kind == "number":
-        return _first_number(t) == float(value)
+        return _last_number(t) == float(value)
     if kind == "lowercase":
         return bool(t) and t == t.lower()
     if kind == "uppercase":
