@@ -55,3 +55,23 @@ def test_eval_runs_a_plan_file(tiny_model_dir: Path, tmp_path: Path) -> None:
     results = json.loads((out / "results.json").read_text())
     assert results["suites"]["instructions/basics"]["n"] == 3
     assert results["suites"]["instructions/following"]["n"] == 2
+
+
+def test_eval_yaml_task_and_judge_suites_listed_as_not_run(tiny_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "capitals.jsonl").write_text(
+        '{"id": "c1", "q": "Capital of France?", "opts": ["Paris", "Rome"], "gold": 0}\n'
+        '{"id": "c2", "q": "Capital of Italy?", "opts": ["Paris", "Rome"], "gold": 1}\n')
+    task = tmp_path / "capitals.yaml"
+    task.write_text("name: mine/capitals\nlevel: instructions\ndata: capitals.jsonl\ntype: multiple_choice\n"
+                    "template: \"Q: {q}\\nA:\"\nchoices_field: opts\ntarget_field: gold\n")
+    questions = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mt_bench" / "question.jsonl"
+    out = tmp_path / "run"
+    res = subprocess.run([sys.executable, "-m", "alignlab.cli.main", "eval", "--model", f"hf:{tiny_model_dir}",
+                          "--suite", str(task), "--suite", f"instructions/mt-bench:questions={questions}",
+                          "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["suites"]["mine/capitals"]["n"] == 2
+    assert results["suites"]["mine/capitals"]["metrics"]["accuracy"]["n"] == 2
+    assert "judge" in results["not_run"]["instructions/mt-bench"]
+    assert "not run: instructions/mt-bench" in res.stdout

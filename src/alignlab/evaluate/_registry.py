@@ -14,7 +14,12 @@ from alignlab.evaluate._suite import Suite
 SuiteFactory = Callable[..., Suite]
 _SUITES: dict[str, SuiteFactory] = {}
 # Modules that register built-in suites when imported; imported on first lookup to keep start-up fast.
-_BUILTIN_MODULES = ["alignlab.suites.basics", "alignlab.evaluate.instructions.ifeval.suite"]
+_BUILTIN_MODULES = [
+    "alignlab.suites.basics",
+    "alignlab.evaluate.instructions.ifeval.suite",
+    "alignlab.evaluate.tasks.yaml_task",
+    "alignlab.evaluate.instructions.arena",
+]
 _loaded = False
 
 
@@ -60,6 +65,10 @@ def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: A
     A factory that cannot run in this context (say, it needs a judge and none was given) raises
     ``SuiteSkipped``; the runner lists such suites as not run, with the reason.
     """
+    if name.endswith((".yaml", ".yml")):  # a task defined in YAML over a data file
+        from alignlab.evaluate.tasks import suite_from_yaml
+
+        return suite_from_yaml(name, **params)
     _load_builtins()
     if name not in _SUITES:
         raise AlignlabError(f"unknown suite {name!r}", hint="`alignlab suites` lists them: " + ", ".join(_SUITES))
