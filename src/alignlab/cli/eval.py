@@ -85,6 +85,13 @@ def register(app: typer.Typer) -> None:
                                              "plan": None if suite else plan or "default"},
                                not_run=not_run)
         _print_results(results, out_dir)
+        from alignlab.report import build_report
+
+        try:
+            console.print(f"report: {build_report(out_dir)}", soft_wrap=True)
+        except Exception as exc:  # the results are already safe on disk; a report bug must not fail the run
+            console.print(f"[yellow]warning[/]: report.html not written ({type(exc).__name__}: {exc}); "
+                          f"`alignlab report {out_dir}` retries", soft_wrap=True)
 
     @app.command("plans")
     def plans_cmd() -> None:

@@ -11,6 +11,7 @@ from alignlab.cli.data import data_app
 from alignlab.cli.eval import register as register_eval
 from alignlab.cli.models import models_app
 from alignlab.cli.ratings import register as register_ratings
+from alignlab.cli.report import register as register_report
 from alignlab.cli.score import score_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ def _main(
 
 register_eval(app)
 register_ratings(app)
+register_report(app)
 app.add_typer(models_app, name="models", help="Inspect model specs and backends.")
 app.add_typer(cache_app, name="cache", help="Inspect or clear the response cache.")
 app.add_typer(data_app, name="data", help="Convert, validate and describe alignment data.")

@@ -1,0 +1,252 @@
+"""Leaderboards across runs: per level score and per suite primary metric, with 95% CIs and significance markers.
+
+Significance: each cell is tested against the best run in its column with a two-sided z-test on the reported
+standard errors, z = (a - b) / sqrt(se_a² + se_b²), marked at p < 0.05. For a 0/1 metric (accuracy, refusal
+rate) whose stderr is sqrt(p(1 - p) / n) this is the unpooled two-proportion z-test. It treats the runs as
+independent samples; runs on the same items are positively correlated, so the test is conservative. Where a
+stderr is missing the test falls back to non-overlapping 95% CIs (more conservative still); without either
+there is no marker. A zero stderr (all samples scored alike, say 0% correct) is replaced by the 95% CI's
+half-width / 1.96, so a 0% or 100% score keeps its Wilson uncertainty.
+
+A level score is the mean of its suites' primary metrics (as in results.json); its CI assumes the suites are
+independent: se = sqrt(Σ se_i²) / k. Rows are ordered by mean rank over the columns, which does not depend on
+the columns' scales.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from alignlab.errors import AlignlabError
+from alignlab.report import _svg
+from alignlab.report._svg import Point, fmt
+from alignlab.report._template import page
+from alignlab.report.html import LEVELS, load_run
+
+Z95 = 1.959963984540054
+# Primary metrics where smaller is better; everything else is taken as larger-is-better.
+_LOWER_BETTER = re.compile(r"over_refusal|false_refusal|error|failure|distance|mad$|loss|perplexity")
+FORMATS = ("html", "markdown", "csv")
+
+
+@dataclass
+class Cell:
+    """One run's figure in one column."""
+
+    value: float | None = None
+    stderr: float | None = None
+    lo: float | None = None
+    hi: float | None = None
+    n: int | None = None
+    best: bool = False
+    significant: bool = False
+    """Differs from the column's best run at p < 0.05 (see the module docstring)."""
+    p: float | None = None
+
+
+@dataclass
+class Column:
+    key: str
+    """``level:<name>`` or the suite name."""
+    label: str
+    metric: str
+    lower_better: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Leaderboard:
+    runs: list[dict[str, Any]]
+    """Per row: label, path, spec, mean_rank."""
+    columns: list[Column]
+    cells: list[list[Cell]]
+    """cells[row][column]"""
+
+
+def _cell(m: dict[str, Any] | None) -> Cell:
+    p = Point.of("", m)
+    se = _svg._num((m or {}).get("stderr"))
+    if not se and p.lo is not None and p.hi is not None and p.hi > p.lo:
+        # A zero stderr (every sample scored alike, e.g. 0% correct) would make any difference "significant";
+        # the CI (Wilson for 0/1 scores) still knows the uncertainty, so take its half-width / 1.96.
+        se = (p.hi - p.lo) / (2 * Z95)
+    return Cell(p.value, se, p.lo, p.hi, (m or {}).get("n"))
+
+
+def _level_cell(results: dict[str, Any], level: str) -> Cell:
+    info = (results.get("levels") or {}).get(level) or {}
+    cells = []
+    for name in info.get("suites") or []:
+        s = (results.get("suites") or {}).get(name) or {}
+        c = _cell((s.get("metrics") or {}).get(s.get("primary_metric") or ""))
+        if c.value is not None:
+            cells.append(c)
+    score = _svg._num(info.get("score"))
+    if score is None or not cells:
+        return Cell(score)
+    if any(c.stderr is None for c in cells):
+        return Cell(score, n=len(cells))
+    se = math.sqrt(sum(c.stderr**2 for c in cells)) / len(cells)  # type: ignore[operator]
+    return Cell(score, se, score - Z95 * se, score + Z95 * se, len(cells))
+
+
+def _test(a: Cell, b: Cell) -> tuple[bool, float | None]:
+    """(significant at 5%, two-sided p or None) for a difference between two cells."""
+    if a.value is None or b.value is None:
+        return False, None
+    if a.stderr is not None and b.stderr is not None:
+        se = math.hypot(a.stderr, b.stderr)
+        if se == 0:
+            return a.value != b.value, 0.0 if a.value != b.value else 1.0
+        p = math.erfc(abs(a.value - b.value) / se / math.sqrt(2))
+        return p < 0.05, p
+    if None not in (a.lo, a.hi, b.lo, b.hi):
+        return a.hi < b.lo or b.hi < a.lo, None  # type: ignore[operator]
+    return False, None
+
+
+def compare_runs(runs: Sequence[str | Path]) -> Leaderboard:
+    """Read the runs and build the leaderboard (levels first, then every suite any run has)."""
+    if not runs:
+        raise AlignlabError("no runs to compare", hint="pass one or more run directories")
+    loaded = [load_run(r) for r in runs]
+    labels = [str((res.get("model") or {}).get("spec") or d.name) for d, res, _ in loaded]
+    dup = {lab for lab in labels if labels.count(lab) > 1}
+    labels = [f"{lab} ({loaded[i][0].name})" if lab in dup else lab for i, lab in enumerate(labels)]
+    suites: dict[str, dict[str, Any]] = {}
+    for _, res, _ in loaded:
+        for name, s in (res.get("suites") or {}).items():
+            suites.setdefault(name, s)
+    order = sorted(suites, key=lambda n: (LEVELS.index(suites[n].get("level")) if suites[n].get("level") in LEVELS
+                                          else len(LEVELS), n))
+    columns = [Column(f"level:{lv}", lv, "level score") for lv in LEVELS
+               if any((res.get("levels") or {}).get(lv, {}).get("suites") for _, res, _ in loaded)]
+    for name in order:
+        metric = suites[name].get("primary_metric") or ""
+        columns.append(Column(name, name, metric, bool(_LOWER_BETTER.search(metric))))
+    cells = [[Cell() for _ in columns] for _ in loaded]
+    for j, col in enumerate(columns):
+        versions, ns = set(), set()
+        for i, (_, res, _) in enumerate(loaded):
+            if col.key.startswith("level:"):
+                cells[i][j] = _level_cell(res, col.label)
+                continue
+            s = (res.get("suites") or {}).get(col.key)
+            if s is None:
+                continue
+            if s.get("primary_metric") != col.metric:
+                col.notes.append(f"{labels[i]} uses primary metric {s.get('primary_metric')}")
+            cells[i][j] = _cell((s.get("metrics") or {}).get(col.metric))
+            versions.add(s.get("version"))
+            ns.add(s.get("n"))
+        if len(versions) > 1:
+            col.notes.append(f"suite versions differ: {', '.join(sorted(map(str, versions)))}")
+        if len(ns) > 1:
+            col.notes.append(f"sample counts differ: {', '.join(sorted(map(str, ns)))}")
+        _mark(col, [row[j] for row in cells])
+    ranks = [[] for _ in loaded]  # type: list[list[float]]
+    for j, col in enumerate(columns):
+        vals = [(row[j].value, i) for i, row in enumerate(cells) if row[j].value is not None]
+        vals.sort(key=lambda t: t[0], reverse=not col.lower_better)
+        for rank, (_, i) in enumerate(vals, 1):
+            ranks[i].append(rank)
+    rows = [{"label": labels[i], "path": str(d), "spec": (res.get("model") or {}).get("spec"),
+             "mean_rank": sum(ranks[i]) / len(ranks[i]) if ranks[i] else None} for i, (d, res, _) in
+            enumerate(loaded)]
+    idx = sorted(range(len(rows)), key=lambda i: (rows[i]["mean_rank"] is None, rows[i]["mean_rank"] or 0))
+    return Leaderboard([rows[i] for i in idx], columns, [cells[i] for i in idx])
+
+
+def _mark(col: Column, column_cells: list[Cell]) -> None:
+    present = [c for c in column_cells if c.value is not None]
+    if not present:
+        return
+    best = (min if col.lower_better else max)(present, key=lambda c: c.value)  # type: ignore[arg-type,return-value]
+    for c in present:
+        if c.value == best.value:
+            c.best = True
+        else:
+            c.significant, c.p = _test(c, best)
+
+
+def _text(c: Cell) -> str:
+    if c.value is None:
+        return "—"
+    ci = f" [{fmt(c.lo)}, {fmt(c.hi)}]" if c.lo is not None and c.hi is not None else ""
+    return f"{fmt(c.value)}{ci}{' *' if c.significant else ''}"
+
+
+LEGEND = ("Cells: value [95% CI]. * = differs from the column's best run at p < 0.05 (z-test on the standard "
+          "errors; non-overlapping CIs where a stderr is missing). Rows are ordered by mean rank over the columns.")
+
+
+def to_markdown(board: Leaderboard) -> str:
+    def esc(s: str) -> str:
+        return s.replace("|", "\\|")
+
+    head = ["#", "model"] + [esc(f"{c.label} ({c.metric})") for c in board.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for k, (run, row) in enumerate(zip(board.runs, board.cells, strict=True), 1):
+        cells = [f"**{_text(c)}**" if c.best else _text(c) for c in row]
+        lines.append("| " + " | ".join([str(k), esc(run["label"])] + cells) + " |")
+    notes = [f"- {esc(c.label)}: {esc(n)}" for c in board.columns for n in c.notes]
+    return "\n".join(lines) + f"\n\n{LEGEND} Bold = best.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
+
+
+def to_csv(board: Leaderboard) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    head = ["rank", "model", "run", "mean_rank"]
+    for c in board.columns:
+        head += [c.key, f"{c.key} ci_lo", f"{c.key} ci_hi", f"{c.key} stderr", f"{c.key} n", f"{c.key} sig"]
+    w.writerow(head)
+    for k, (run, row) in enumerate(zip(board.runs, board.cells, strict=True), 1):
+        out: list[Any] = [k, run["label"], run["path"], run["mean_rank"]]
+        for c in row:
+            out += [c.value, c.lo, c.hi, c.stderr, c.n, int(c.significant) if c.value is not None else None]
+        w.writerow(["" if v is None else v for v in out])
+    return buf.getvalue()
+
+
+def to_html(board: Leaderboard) -> str:
+    e = escape
+    head = "".join(f"<th>{e(c.label)}<br><span class=note>{e(c.metric)}</span></th>" for c in board.columns)
+    body = []
+    for k, (run, row) in enumerate(zip(board.runs, board.cells, strict=True), 1):
+        tds = []
+        for c in row:
+            tip = f' title="p = {c.p:.3g} vs best"' if c.p is not None else ""
+            text = e(_text(c))
+            tds.append(f"<td class=num{tip}>{f'<b>{text}</b>' if c.best else text}</td>")
+        body.append(f"<tr><td>{k}</td><td>{e(run['label'])}<br><span class=note>{e(run['path'])}</span></td>"
+                    f"{''.join(tds)}</tr>")
+    charts = []
+    for j, col in enumerate(board.columns):
+        pts = [Point(run["label"], row[j].value, row[j].lo, row[j].hi, row[j].n)
+               for run, row in zip(board.runs, board.cells, strict=True)]
+        if any(p.value is not None for p in pts):
+            charts.append(f"<figure>{_svg.bars(pts, f'{col.label}: {col.metric}', label_width=200, width=560)}"
+                          "</figure>")
+    notes = "".join(f"<li>{e(c.label)}: {e(n)}</li>" for c in board.columns for n in c.notes)
+    content = (f"<section id=board><h2>Leaderboard</h2><div class=scroll><table><tr><th>#</th><th>model</th>"
+               f"{head}</tr>{''.join(body)}</table></div><p class=note>{e(LEGEND)} Bold = best.</p>"
+               + (f"<ul class=note>{notes}</ul>" if notes else "") + "</section>"
+               f"<section id=charts><h2>Per column</h2><div class=views>{''.join(charts)}</div></section>")
+    header = f"<h1>alignlab leaderboard</h1><div class=meta>{len(board.runs)} runs</div>"
+    return page("alignlab leaderboard", header, [("board", "Leaderboard"), ("charts", "Per column")], content)
+
+
+def leaderboard(runs: Sequence[str | Path], fmt: str = "markdown") -> str:
+    """The leaderboard of ``runs`` as ``html``, ``markdown`` or ``csv`` text."""
+    render = {"html": to_html, "markdown": to_markdown, "csv": to_csv}.get(fmt)
+    if render is None:
+        raise AlignlabError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    return render(compare_runs(runs))
