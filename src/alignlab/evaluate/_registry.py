@@ -19,6 +19,8 @@ _BUILTIN_MODULES = [
     "alignlab.evaluate.instructions.ifeval.suite",
     "alignlab.evaluate.tasks.yaml_task",
     "alignlab.evaluate.instructions.arena",
+    "alignlab.evaluate.values.surveys",
+    "alignlab.evaluate.values.dilemmas",
 ]
 _loaded = False
 
