@@ -21,6 +21,7 @@ _BUILTIN_MODULES = [
     "alignlab.evaluate.instructions.arena",
     "alignlab.evaluate.values.surveys",
     "alignlab.evaluate.values.dilemmas",
+    "alignlab.evaluate.values.opinions",
 ]
 _loaded = False
 

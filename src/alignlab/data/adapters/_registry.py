@@ -44,6 +44,7 @@ _MODULES = [
     "alignlab.data.adapters.preferences",
     "alignlab.data.adapters.oasst",
     "alignlab.data.adapters.benchmarks",
+    "alignlab.data.adapters.opinions",
 ]
 _loaded = False
 
