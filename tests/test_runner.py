@@ -35,7 +35,8 @@ def test_run_dir_layout_and_warm_rerun(tiny_model_dir: Path, tmp_path: Path) -> 
     assert cfg["suites"][0] == {"name": "instructions/basics", "level": "instructions", "version": "1",
                                 "params": {"max_tokens": 8}, "n_samples": 24}
     rows = _read(tmp_path / "run1" / "samples" / "instructions" / "basics.jsonl")
-    assert [r["id"] for r in rows] == [f"b0{i}" for i in range(1, 7)]
+    # --limit spreads the samples over the suite rather than taking a prefix.
+    assert [r["id"] for r in rows] == ["b01", "b05", "b09", "b13", "b17", "b21"]
     assert all(set(r) >= {"input", "output", "answer", "scores", "judge", "error"} for r in rows)
     acc = first["suites"]["instructions/basics"]["metrics"]["accuracy"]
     assert acc["n"] == 6 and 0 <= acc["ci"][0] <= acc["value"] <= acc["ci"][1] <= 1
@@ -125,3 +126,12 @@ def test_sigkill_then_resume_equals_uninterrupted(tiny_model_dir: Path, tmp_path
     assert [r["id"] for r in final] == [r["id"] for r in _read(ref / "samples" / "instructions" / "basics.jsonl")]
     assert final == _read(ref / "samples" / "instructions" / "basics.jsonl")
     assert not journal.exists()
+
+
+def test_spread_is_even_ordered_and_total() -> None:
+    from alignlab.evaluate.runner import spread
+
+    samples = [Sample(id=str(i), input="x") for i in range(10)]
+    assert [s.id for s in spread(samples, 4)] == ["0", "2", "5", "7"]
+    assert spread(samples, None) == samples and spread(samples, 50) == samples
+    assert [s.id for s in spread(samples, 2)] == ["0", "5"]  # both halves of a grouped file are measured

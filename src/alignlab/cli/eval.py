@@ -34,7 +34,8 @@ def register(app: typer.Typer) -> None:
                                         "`alignlab suites` lists them."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default: runs/<model>-<hash>; "
                                         "the same command resumes it)."),
-        limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Evaluate the first N samples per suite."),
+        limit: int | None = typer.Option(None, "--limit", "-n", min=1,
+                                         help="Evaluate N samples per suite, spread evenly over it."),
         system: str | None = typer.Option(None, "--system", help="Override the system prompt for chat models."),
         batch_size: int = typer.Option(16, "--batch-size", min=1, help="Samples per model call."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Bypass the response cache."),
@@ -42,6 +43,10 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         judge: str | None = typer.Option(None, "--judge", help="Judge model spec for suites scored by an LLM judge; "
                                          "without it those suites are listed as not run."),
+        reward_model: str | None = typer.Option(None, "--reward-model", help="Sequence-classification reward model "
+                                                "(hf:PATH) for reward-scored suites."),
+        reference_model: str | None = typer.Option(None, "--reference-model", help="Reference model spec for the "
+                                                   "DPO implicit reward β·log(π/π_ref) in preference agreement."),
         model_arg: list[str] = typer.Option(None, "--model-arg", help="Backend option KEY=VALUE (repeatable), e.g. "
                                             "concurrency=32 for openai:, batch_size=16 for hf:."),
     ) -> None:
@@ -61,13 +66,21 @@ def register(app: typer.Typer) -> None:
             requested = [(e.name, e.args) for e in the_plan.entries()]
             limits = limit if limit is not None else the_plan.limits() or None
             judge = judge or the_plan.judge
+            reward_model = reward_model or the_plan.reward_model
             what = [f"plan:{the_plan.name}", *(f"{n}:{sorted(a.items())}" for n, a in requested)]
         names = [n for n, _ in requested]
         console = Console(stderr=True)
         cache: bool | Path = False if no_cache else (cache_path or True)
         out_dir = out or default_out(model, what, limit, system)
         with ExitStack() as stack:
-            context = {"judge": stack.enter_context(load_model(judge, cache=cache)) if judge else None}
+            from alignlab.models.reward import load_reward_model
+
+            context = {
+                "judge": stack.enter_context(load_model(judge, cache=cache)) if judge else None,
+                "reward_model": stack.enter_context(load_reward_model(reward_model)) if reward_model else None,
+                "reference_model": (stack.enter_context(load_model(reference_model, cache=cache))
+                                    if reference_model else None),
+            }
             # Unknown suites and arguments fail here, before the model loads.
             suites, not_run = [], {}
             for n, p in requested:
@@ -82,6 +95,7 @@ def register(app: typer.Typer) -> None:
                           f"out={out_dir}", soft_wrap=True)
             results = run_eval(m, suites, out_dir, limit=limits, batch_size=batch_size, show_progress=not quiet,
                                config_extra={"system": system, "batch_size": batch_size, "judge": judge,
+                                             "reward_model": reward_model, "reference_model": reference_model,
                                              "plan": None if suite else plan or "default"},
                                not_run=not_run)
         _print_results(results, out_dir)

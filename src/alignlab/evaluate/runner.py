@@ -41,6 +41,16 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
+def spread(samples: list[Sample], n: int | None) -> list[Sample]:
+    """``n`` samples spread evenly over the suite, in order (all when ``n`` is None or larger).
+
+    Suite files are often grouped (harmful prompts, then safe ones); a prefix would measure one group only.
+    """
+    if n is None or n >= len(samples):
+        return list(samples)
+    return [samples[(i * len(samples)) // n] for i in range(n)]
+
+
 def suite_file(out: Path, suite_name: str) -> Path:
     return out / "samples" / f"{suite_name}.jsonl"
 
@@ -239,7 +249,7 @@ def run_eval(
     with Progress(*columns, disable=not show_progress, transient=False) as progress:
         for suite in suites:
             lim = limit.get(suite.name) if isinstance(limit, dict) else limit
-            samples = suite.samples[:lim] if lim is not None else suite.samples
+            samples = spread(suite.samples, lim)
             records = _run_suite(suite, model, out, samples, batch_size, progress)
             summaries[suite.name] = summarize_suite(suite, records)
     results = {

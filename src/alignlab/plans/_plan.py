@@ -26,7 +26,7 @@ class PlanSuite(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     """Arguments of the suite's factory."""
     limit: int | None = Field(default=None, ge=1)
-    """Evaluate only the first N samples of this suite (overrides the plan's limit)."""
+    """Evaluate N samples of this suite, spread evenly over it (overrides the plan's limit)."""
 
 
 class Plan(BaseModel):

@@ -38,3 +38,24 @@ __all__ = [
     "to_elo",
     "win_rate",
 ]
+
+# Preference agreement, reward-model scoring and the preference-level benchmarks (truthfulness, bias, toxicity).
+from alignlab.evaluate.preferences.agreement import BestOfN, Pair, best_of_n, read_pairs  # noqa: E402
+from alignlab.evaluate.preferences.bias import read_bbq, read_stereotype_pairs  # noqa: E402
+from alignlab.evaluate.preferences.toxicity import JudgeScorer, LexiconScorer, ToxicityScorer  # noqa: E402
+from alignlab.evaluate.preferences.truthfulness import mc1_score, mc2_score, read_mc_task  # noqa: E402
+
+__all__ += [
+    "BestOfN",
+    "JudgeScorer",
+    "LexiconScorer",
+    "Pair",
+    "ToxicityScorer",
+    "best_of_n",
+    "mc1_score",
+    "mc2_score",
+    "read_bbq",
+    "read_mc_task",
+    "read_pairs",
+    "read_stereotype_pairs",
+]
