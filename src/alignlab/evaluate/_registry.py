@@ -26,6 +26,9 @@ _BUILTIN_MODULES = [
     "alignlab.evaluate.values.surveys",
     "alignlab.evaluate.values.dilemmas",
     "alignlab.evaluate.values.opinions",
+    "alignlab.evaluate.values.safety",
+    "alignlab.evaluate.values.norms",
+    "alignlab.evaluate.values.classifier",
 ]
 _loaded = False
 
