@@ -240,3 +240,15 @@ def test_schema_validates_a_real_run(tiny_model_dir: Path, tmp_path: Path) -> No
     validate_results(on_disk)
     html = build_report(tmp_path / "real").read_text(encoding="utf-8")
     assert "instructions/basics" in html and "values/safety" in html
+
+
+def test_similarity_to_populations_view_orders_by_similarity() -> None:
+    from alignlab.report.html import _views
+
+    metrics = {"similarity/Arden": {"value": 0.41, "ci": [0.38, 0.44], "n": 45},
+               "similarity/Belmora": {"value": 0.45, "ci": [0.42, 0.48], "n": 45},
+               "similarity/Belmora/steered": {"value": 0.9, "ci": [0.8, 0.95], "n": 45}}
+    html = _views({"values/opinions": {"level": "values", "metrics": metrics}})
+    assert "Similarity to populations" in html
+    assert html.index("Belmora") < html.index("Arden")  # most similar population first
+    assert "steered" not in html  # only one level deep: breakdowns stay in the metric table

@@ -197,6 +197,12 @@ def _views(suites: dict[str, dict[str, Any]]) -> str:
             figs.append(("Moral foundations", _svg.bars([p for p in pts if p.value is not None] or pts,
                                                           f"{name}: {prefix or 'foundations'}", label_width=110,
                                                           width=480)))
+        similar = sorted((Point.of(k.removeprefix("similarity/"), m) for k, m in metrics.items()
+                          if k.startswith("similarity/") and k.count("/") == 1 and isinstance(m, dict)),
+                         key=lambda p: -(p.value if p.value is not None else -1))
+        if similar:  # opinion surveys: how close the model's answers are to each population's
+            figs.append(("Similarity to populations", _svg.bars(similar, f"{name}: 1 − Jensen–Shannon distance",
+                                                                 domain=(0, 1), label_width=160, width=520)))
         for family, refusal, over in refusal_metrics(metrics):
             refusals.append((f"{name} ({family})" if family else name, refusal, over))
     if refusals:
