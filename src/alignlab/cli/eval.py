@@ -140,19 +140,26 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_results(results: dict, out_dir: Path) -> None:
+    """One row per suite (its primary metric) and a score per level; every metric is in results.json/report."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("level", "suite", "metric", "value", "95% CI", "n", "errors", title="results")
+    table = Table("level", title="results")
+    table.add_column("suite", no_wrap=True)
+    for col in ("primary metric", "value", "95% CI", "n", "errors"):
+        table.add_column(col, overflow="fold")
     for name, s in results["suites"].items():
-        for metric, v in s["metrics"].items():
-            val = "—" if v.get("value") is None else f"{v['value']:.3f}"
-            lo, hi = v.get("ci", [None, None])
-            ci = "—" if lo is None else f"[{lo:.3f}, {hi:.3f}]"
-            table.add_row(s["level"], name, metric, val, ci, str(v.get("n", "")), str(s["n_errors"]))
+        metric = s.get("primary_metric") or next(iter(s["metrics"]), "")
+        v = s["metrics"].get(metric, {})
+        val = "—" if v.get("value") is None else f"{v['value']:.3f}"
+        lo, hi = v.get("ci", [None, None])
+        ci = "—" if lo is None else f"[{lo:.3f}, {hi:.3f}]"
+        table.add_row(s["level"], name, metric, val, ci, str(v.get("n", "")), str(s["n_errors"]))
     console = Console()
     console.print(table)
-    run = results["run"]
+    scores = [f"{lvl} " + ("—" if v["score"] is None else f"{v['score']:.3f}") for lvl, v in results["levels"].items()]
+    console.print("level scores (mean of primary metrics): " + ", ".join(scores), soft_wrap=True)
     for name, reason in results.get("not_run", {}).items():
         console.print(f"not run: {name} — {reason}", soft_wrap=True)
+    run = results["run"]
     console.print(f"model calls: {run['model_calls']}  time: {run['seconds']:.1f}s  run dir: {out_dir}")
