@@ -3,7 +3,8 @@ backends."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 Encode = Callable[[str, bool], list[int]]
 """``encode(text, add_special)``: token ids, with BOS (if the model adds one) when ``add_special``."""
@@ -37,3 +38,35 @@ def encode_pair(
     if not ctx and start_token is not None:
         ctx = [start_token]
     return ctx, cont
+
+
+def encode_requests(
+    api: Any, requests: Sequence[Any], encode: Encode, *, start_token: int | None, max_tokens: int
+) -> tuple[list[Any], list[tuple[int, list[int], list[int]]]]:
+    """Render and tokenize every log-likelihood request of ``api`` (a ModelAPI).
+
+    Returns the results already known (render errors, empty continuations, pairs longer than ``max_tokens``)
+    with None where scoring is still owed, and ``(index, context ids, continuation ids)`` for those.
+    """
+    from alignlab.errors import AlignlabError
+    from alignlab.models._types import LoglikelihoodResult
+
+    results: list[LoglikelihoodResult | None] = [None] * len(requests)
+    todo: list[tuple[int, list[int], list[int]]] = []
+    for i, r in enumerate(requests):
+        try:
+            chat = api.use_chat(r.context, r.chat)
+            ctx, cont = encode_pair(encode, api.render(r.context, r.chat), r.continuation, chat=chat,
+                                    start_token=start_token)
+        except AlignlabError as e:
+            results[i] = LoglikelihoodResult(error=str(e))
+            continue
+        if not cont:
+            results[i] = LoglikelihoodResult(logprob=0.0, n_tokens=0, is_greedy=True)
+        elif len(ctx) + len(cont) > max_tokens:
+            results[i] = LoglikelihoodResult(
+                error=f"context + continuation have {len(ctx) + len(cont)} tokens; the model's context is {max_tokens}"
+            )
+        else:
+            todo.append((i, ctx, cont))
+    return results, todo

@@ -170,30 +170,13 @@ class HFModelAPI(ModelAPI):
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodResult]:
         from alignlab.models._hf_loglik import Pair, score_naive, score_shared
-        from alignlab.models._pairs import encode_pair
+        from alignlab.models._pairs import encode_requests
 
         tok = self.tokenizer
         start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-
-        results: list[LoglikelihoodResult | None] = [None] * len(requests)
-        pairs: dict[int, Pair] = {}
-        for i, r in enumerate(requests):
-            try:
-                chat = self.use_chat(r.context, r.chat)
-                text = self.render(r.context, r.chat)
-                ctx, cont = encode_pair(self._tokenize, text, r.continuation, chat=chat, start_token=start)
-            except AlignlabError as e:
-                results[i] = LoglikelihoodResult(error=str(e))
-                continue
-            if not cont:
-                results[i] = LoglikelihoodResult(logprob=0.0, n_tokens=0, is_greedy=True)
-            elif len(ctx) + len(cont) > self.context_length:
-                results[i] = LoglikelihoodResult(
-                    error=f"context + continuation have {len(ctx) + len(cont)} tokens; "
-                    f"the model's context is {self.context_length}"
-                )
-            else:
-                pairs[i] = Pair(tuple(ctx), tuple(cont))
+        results, todo = encode_requests(self, requests, self._tokenize, start_token=start,
+                                        max_tokens=self.context_length)
+        pairs = {i: Pair(tuple(ctx), tuple(cont)) for i, ctx, cont in todo}
         if pairs:
             score = score_shared if self.shared_context else score_naive
             idx = list(pairs)

@@ -22,7 +22,7 @@ import numpy as np
 
 from alignlab.errors import AlignlabError, BackendUnavailable, LoglikelihoodUnsupported
 from alignlab.models._api import ModelAPI
-from alignlab.models._pairs import encode_pair
+from alignlab.models._pairs import encode_requests
 from alignlab.models._types import (
     GenerateRequest,
     GenerateResult,
@@ -172,25 +172,11 @@ class LlamaCppModelAPI(ModelAPI):
                 "this llama-cpp-python version hides the decode state that scoring needs",
                 hint="use gguf:PATH (transformers) for log-likelihood suites",
             )
-        results: list[LoglikelihoodResult | None] = [None] * len(requests)
         start = llm.token_bos() if llm.token_bos() >= 0 else llm.token_eos()
+        results, todo = encode_requests(self, requests, self._tokenize, start_token=start, max_tokens=llm.n_ctx())
         groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
-        for i, r in enumerate(requests):
-            try:
-                chat = self.use_chat(r.context, r.chat)
-                text = self.render(r.context, r.chat)
-                ctx, cont = encode_pair(self._tokenize, text, r.continuation, chat=chat, start_token=start)
-            except AlignlabError as e:
-                results[i] = LoglikelihoodResult(error=str(e))
-                continue
-            if not cont:
-                results[i] = LoglikelihoodResult(logprob=0.0, n_tokens=0, is_greedy=True)
-            elif len(ctx) + len(cont) > llm.n_ctx():
-                results[i] = LoglikelihoodResult(
-                    error=f"context + continuation have {len(ctx) + len(cont)} tokens; n_ctx is {llm.n_ctx()}"
-                )
-            else:
-                groups.setdefault(tuple(ctx), []).append((i, cont))
+        for i, ctx, cont in todo:
+            groups.setdefault(tuple(ctx), []).append((i, cont))
         try:
             for ctx in sorted(groups):  # sorted: contexts sharing a prefix come one after another
                 try:
