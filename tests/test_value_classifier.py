@@ -4,7 +4,7 @@ suite with a scripted judge (malformed outputs counted) and with a non-judge cla
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,32 +12,10 @@ import pytest
 import alignlab.evaluate.values.classifier as vc
 from alignlab.evaluate import SuiteSkipped, build_suite, run_eval
 from alignlab.goals import SCHWARTZ
-from alignlab.models import GenerateRequest, GenerateResult, Model, ModelAPI
+from alignlab.models import Model
+from scripted import Scripted
 
 ALL_ZERO = {k: 0 for k in SCHWARTZ.keys}
-
-
-class Scripted(ModelAPI):
-    """A backend answering from a function of the last user message (an exception → an error result)."""
-
-    backend = "scripted"
-
-    def __init__(self, reply: Callable[[str], str], spec: str = "scripted") -> None:
-        self.reply, self.spec, self.prompts = reply, spec, []
-
-    def fingerprint(self) -> str:
-        return self.spec
-
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        out = []
-        for r in requests:
-            user = r.prompt if isinstance(r.prompt, str) else r.prompt[-1]["content"]
-            self.prompts.append(r.prompt)
-            try:
-                out.append(GenerateResult(text=self.reply(user)))
-            except RuntimeError as exc:
-                out.append(GenerateResult(error=str(exc), finish_reason="error"))
-        return out
 
 
 def test_parse_json_fenced_and_named() -> None:
