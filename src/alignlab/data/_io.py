@@ -380,3 +380,22 @@ def _write_parquet(records: Iterable[Any], tmp: Path) -> int:
         if writer is not None:
             writer.close()
     return n
+
+
+def json_lines(text: str, where: str) -> list[tuple[int, dict[str, Any]]]:
+    """The JSON objects of a small JSON-lines text with their line numbers; errors name ``where:line``.
+
+    For files read whole (built-in suite data, benchmark prompt files); large inputs go through ``open_source``.
+    """
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{where}:{n}: expected a JSON object")
+        rows.append((n, row))
+    return rows

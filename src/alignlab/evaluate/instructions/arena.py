@@ -15,13 +15,13 @@ runs reproducible and cached. Judge outputs that do not parse give no score but 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alignlab.data._io import json_lines
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
@@ -58,17 +58,7 @@ def _jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror}") from None
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{n}: expected a JSON object")
-            rows.append((n, row))
-    return rows
+    return json_lines(text, str(path))
 
 
 def _strings(value: Any, where: str, name: str) -> list[str]:

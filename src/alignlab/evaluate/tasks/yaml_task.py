@@ -17,7 +17,6 @@ Few-shot examples come from a split of the same file or from another file, drawn
 from __future__ import annotations
 
 import csv
-import json
 import math
 import random
 import re
@@ -30,6 +29,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from alignlab.data._io import json_lines
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Level, Output, Sample, Solver, Suite
@@ -179,18 +179,7 @@ def read_rows(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     if path.suffix.lower() in {".csv", ".tsv"}:
         reader = csv.DictReader(text.splitlines(), delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
         return [(f"{path}:{n}", dict(row)) for n, row in enumerate(reader, 2)]
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{n}: expected a JSON object")
-        rows.append((f"{path}:{n}", row))
-    return rows
+    return [(f"{path}:{n}", row) for n, row in json_lines(text, str(path))]
 
 
 def _field(row: dict[str, Any], name: str, where: str, key: str) -> Any:

@@ -9,11 +9,11 @@ key 2785 was reworded after its GPT-4 responses were published).
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alignlab.data._io import json_lines
 from alignlab.errors import DataError
 from alignlab.evaluate.instructions.ifeval._registry import get_instruction
 
@@ -40,25 +40,10 @@ class Joined:
     unused_responses: int = 0
 
 
-def _jsonl(text: str, where: str) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{where}:{n}: expected a JSON object")
-        rows.append((n, row))
-    return rows
-
-
 def parse_prompts(text: str, where: str = "<prompts>") -> list[IFEvalPrompt]:
     """Parse and validate IFEval's prompt format; errors name ``where:line: field``."""
     out, seen = [], set()
-    for n, row in _jsonl(text, where):
+    for n, row in json_lines(text, where):
         for name in ("key", "prompt", "instruction_id_list", "kwargs"):
             if name not in row:
                 raise DataError(f"{where}:{n}: missing field {name!r}")
@@ -89,7 +74,7 @@ def read_responses(path: str | Path) -> list[dict[str, Any]]:
     """Rows with ``prompt`` and ``response`` (``key`` optional)."""
     path = Path(path)
     rows = []
-    for n, row in _jsonl(path.read_text(encoding="utf-8"), str(path)):
+    for n, row in json_lines(path.read_text(encoding="utf-8"), str(path)):
         for name in ("prompt", "response"):
             if not isinstance(row.get(name), str):
                 raise DataError(f"{path}:{n}: field {name!r} must be a string")
