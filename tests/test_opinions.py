@@ -209,3 +209,10 @@ def test_builtin_suite_on_the_tiny_model(tmp_path: Path, tiny_model_dir: Path) -
     for key in ("position_bias/js_distance", "position_bias/shuffled_argmax_flip_rate", "steerability/Arden",
                 "dimension/pdi", "culture/Arden/distance"):
         assert m[key]["value"] is not None, key
+
+
+def test_globalopinionqa_without_a_path_asks_for_one_instead_of_fetching() -> None:
+    from alignlab.errors import AlignlabError
+
+    with pytest.raises(AlignlabError, match="globalopinionqa:path="):
+        build_suite("values/globalopinionqa")

@@ -25,7 +25,7 @@ import yaml
 
 from alignlab.data._pipeline import SkipReport, iter_records
 from alignlab.data.adapters.opinions import GLOBALOPINIONQA_HUB, OpinionItem
-from alignlab.errors import DataError
+from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.stats import mean_ci
@@ -378,12 +378,16 @@ def opinions(path: str | None = None, populations: str | None = None, mode: str 
 
 
 @register_suite("values/globalopinionqa")
-def globalopinionqa(path: str = GLOBALOPINIONQA_HUB, populations: str | None = None, mode: str = "logprob",
+def globalopinionqa(path: str | None = None, populations: str | None = None, mode: str = "logprob",
                     orders: str = "original+reversed", steer: str | None = None, source: str | None = None,
                     samples: int = 10, temperature: float = 1.0, max_tokens: int = 8, limit: int | None = None,
                     bootstrap: int = 2000, seed: int = 0) -> Suite:
     """GlobalOpinionQA (``path``: its CSV or ``hf://Anthropic/llm_global_opinions``): similarity to each
     country; ``source=GAS|WVS`` keeps one survey; ``populations`` adds published dimension scores (YAML)."""
+    if path is None:  # never reach for the hub unasked (`alignlab suites` builds every suite without arguments)
+        raise AlignlabError("values/globalopinionqa needs its data",
+                            hint="pass values/globalopinionqa:path=global_opinions.csv "
+                            f"(or path={GLOBALOPINIONQA_HUB})")
     items, report = load_items(path, "globalopinionqa")
     if source:
         items = [it for it in items if it.source == source]
