@@ -18,7 +18,7 @@ from typing import Any
 from alignlab._atomic import write_text_atomic
 from alignlab.errors import AlignlabError
 from alignlab.goals.values import MORAL_FOUNDATIONS, SCHWARTZ, ValueSystem
-from alignlab.report import _browser, _svg
+from alignlab.report import _browser, _opinions, _svg
 from alignlab.report._svg import Point, fmt
 from alignlab.report._template import TAXONOMY, page
 
@@ -61,9 +61,11 @@ def render(run_dir: Path, results: dict[str, Any], config: dict[str, Any]) -> st
     suites: dict[str, dict[str, Any]] = results.get("suites") or {}
     model = results.get("model") or config.get("model") or {}
     views = _views(suites)
+    opinions = _opinions.section(run_dir, suites)
     sections = [
         ("scorecard", "Scorecard", _scorecards(results)),
         *([("views", "Views", views)] if views else []),
+        *([("opinions", "Opinion items", opinions)] if opinions else []),
         ("metrics", "Metrics", _metric_tables(suites, config)),
         ("samples", "Samples", _browser.section(_browser.payload(run_dir, suites))),
         ("config", "Config", _config(config, results)),

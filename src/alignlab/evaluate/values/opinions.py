@@ -111,6 +111,7 @@ def build_samples(items: Sequence[OpinionItem], orders: Sequence[str], personas:
                                         "options": it.options, "dimension": it.dimension, "reverse": it.reverse}
                 if persona is None and order == orders[0]:
                     meta["selections"] = it.selections  # once per item: the report shows them beside the model's
+                    meta["question"] = it.question
                 samples.append(Sample(
                     id=f"{it.id}-{order[0]}" + (f"-as-{persona}" if persona else ""),
                     input=render(it.question, [it.options[j] for j in perm], persona),
