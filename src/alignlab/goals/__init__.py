@@ -1,5 +1,9 @@
-"""Goals: what alignlab aligns with and measures against — value systems and target value profiles."""
+"""Goals: what alignlab aligns with and measures against — value systems, target value profiles, and the closed
+alignment loop (``Goal``: representation → data → align → evaluate before and after)."""
 
+from alignlab.goals._builders import BuildContext, BuiltData, builder_kinds, register_builder
+from alignlab.goals._goal import Goal, Representation, load_goal
+from alignlab.goals._loop import GoalResult, run_goal
 from alignlab.goals.profiles import TargetProfile, compare, load_profile, parse_profile
 from alignlab.goals.values import HHH, MORAL_FOUNDATIONS, SCHWARTZ, SYSTEMS, Value, ValueGroup, ValueSystem, get_system
 
@@ -8,12 +12,21 @@ __all__ = [
     "MORAL_FOUNDATIONS",
     "SCHWARTZ",
     "SYSTEMS",
+    "BuildContext",
+    "BuiltData",
+    "Goal",
+    "GoalResult",
+    "Representation",
     "TargetProfile",
     "Value",
     "ValueGroup",
     "ValueSystem",
+    "builder_kinds",
     "compare",
     "get_system",
+    "load_goal",
     "load_profile",
     "parse_profile",
+    "register_builder",
+    "run_goal",
 ]
