@@ -1,0 +1,88 @@
+"""Time an example goal end to end (``alignlab goal run``) with a cold response cache, and record its before/after.
+
+    python bench/goal_runs.py examples/goals/preference-dpo.yaml --metrics accuracy_sum accuracy_norm
+    python bench/goal_runs.py examples/goals/harmless-cai.yaml --metrics rule/refusal_rate rule/over_refusal_rate
+
+The response cache starts empty (a fresh ``ALIGNLAB_HOME``); the default model's one-off GGUF conversion is reused
+from the usual cache, since it happens once per machine, not once per goal (its time is in the default-plan section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _report import write_section  # noqa: E402
+
+
+def _fmt_ci(m: dict) -> str:
+    ci = m.get("ci") or [None, None]
+    if ci[0] is None:
+        return f"{m['value']:.3f}"
+    return f"{m['value']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _fmt_delta(d: dict) -> str:
+    ci = d.get("ci") or [None, None]
+    body = f"{d['value']:+.3f}"
+    return body + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci[0] is not None else "")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("goal", type=Path)
+    ap.add_argument("--metrics", nargs="+", required=True, help="metric names to tabulate, per suite")
+    ap.add_argument("--out", type=Path, help="goal run dir (default: a temporary one)")
+    args = ap.parse_args()
+
+    out = args.out or Path(tempfile.mkdtemp(prefix="goal-bench-")) / "run"
+    home = Path(tempfile.mkdtemp(prefix="alignlab-home-"))
+    models = Path(os.environ.get("ALIGNLAB_HOME", Path.home() / ".cache/alignlab")) / "models"
+    if models.exists():
+        (home / "models").symlink_to(models)
+    env = {**os.environ, "ALIGNLAB_HOME": str(home)}
+    cmd = [str(ROOT / ".venv/bin/alignlab"), "goal", "run", str(args.goal), "--out", str(out)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    summary = json.loads((out / "summary.json").read_text())
+    shutil.rmtree(home, ignore_errors=True)
+
+    timing = summary.get("timing", {})
+    steps = ", ".join(f"{k} {v:.0f} s" for k, v in timing.items())
+    rows = ["| suite | metric | before [95% CI] | after [95% CI] | Δ [95% CI] | CI of Δ |", "|---|---|---|---|---|---|"]
+    for suite, entry in summary["suites"].items():
+        for name in args.metrics:
+            m = entry["metrics"].get(name)
+            if m:
+                rows.append(f"| {suite} | {name} | {_fmt_ci(m['before'])} | {_fmt_ci(m['after'])} | "
+                            f"{_fmt_delta(m['delta'])} | {m['delta'].get('method', '')} |")
+    stats = summary.get("data", {}).get("stats", {})
+    keep = {k: v for k, v in stats.items() if isinstance(v, int | float | str) and k not in ("source",)}
+    train = summary.get("train", {})
+    body = "\n".join([
+        f"Goal `{args.goal}` ({summary['goal']['name']}, level {summary['goal']['level']}, model "
+        f"`{summary['goal']['model']}`), cold response cache.",
+        "",
+        *rows,
+        "",
+        f"Wall time {wall / 60:.1f} min in all; per step: {steps}. Training: {train.get('method')}, "
+        f"{train.get('steps')} steps.",
+        f"Data: {json.dumps(keep)}",
+    ])
+    write_section(f"goal {summary['goal']['name']}", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
