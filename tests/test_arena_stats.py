@@ -129,7 +129,7 @@ def test_import_is_idempotent_and_skips_what_cannot_be_compared(tmp_path):
     broken = make_run(tmp_path, "broken", "m", {"p0": "x"})
     with (broken / "samples" / "instructions" / "chat.jsonl").open("a") as fh:
         fh.write("{not json\n")
-    with pytest.raises(DataError, match=r"chat.jsonl:2: invalid JSON"):
+    with pytest.raises(DataError, match=r"chat.jsonl:2: not JSON"):
         import_runs(engine, [("broken", broken)])
     engine.dispose()
 

@@ -164,3 +164,16 @@ def test_trainer_field_typo_fails_before_anything_runs(tmp_path: Path, tiny_mode
     with pytest.raises(AlignlabError, match=r"goal.yaml:10: trainer.max_stepz: not a field of DPOConfig"):
         run_goal(load_goal(goal_file), tmp_path / "run", progress=False)
     assert not (tmp_path / "run" / "data").exists() and not (tmp_path / "run" / "baseline").exists()
+
+
+def test_baseline_runs_on_the_backend_the_aligned_model_is_evaluated_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # default/gguf: generate with llama.cpp; the trained model is evaluated with transformers: the baseline must be too
+    import alignlab.models.default as default_mod
+    import alignlab.models.hf as hf_mod
+    from alignlab.goals._loop import baseline_spec
+
+    monkeypatch.setattr(default_mod, "default_gguf", lambda: Path("/m/smol.gguf"))
+    monkeypatch.setattr(hf_mod, "converted_dir", lambda p: Path("/conv") / Path(p).stem)
+    assert baseline_spec("default") == "hf:/conv/smol"
+    assert baseline_spec("gguf:/x/other.gguf") == "hf:/conv/other"
+    assert baseline_spec("hf:/some/dir") == "hf:/some/dir"

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 from alignlab.arena._db import write
 from alignlab.arena._models import Prompt, Response, Verdict
+from alignlab.data._io import json_lines
 from alignlab.errors import DataError
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
@@ -87,17 +88,10 @@ def _samples(run: Path) -> Iterable[tuple[str, int, dict[str, Any]]]:
         raise DataError(f"{run}: no samples/ directory", hint="run `alignlab eval` first")
     for path in sorted(root.rglob("*.jsonl")):
         suite = path.relative_to(root).with_suffix("").as_posix()
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
-                if not isinstance(rec, dict) or "id" not in rec:
-                    raise DataError(f"{path}:{n}: field 'id': expected a sample record with an id")
-                yield suite, n, rec
+        for n, rec in json_lines(path.read_text(encoding="utf-8"), str(path)):
+            if "id" not in rec:
+                raise DataError(f"{path}:{n}: field 'id': expected a sample record with an id")
+            yield suite, n, rec
 
 
 def import_runs(engine: Engine, runs: Iterable[tuple[str, Path]]) -> ImportReport:
@@ -142,24 +136,17 @@ def import_verdicts(engine: Engine, path: Path, source: str) -> int:
     rows = []
     with engine.connect() as conn:
         prompts = dict(conn.execute(select(Prompt.key, Prompt.id)).all())
-    with Path(path).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
-            for f in ("prompt", "model_a", "model_b", "winner"):
-                if not isinstance(rec.get(f), str):
-                    raise DataError(f"{path}:{n}: field '{f}': expected a string, got {rec.get(f)!r}")
-            if rec["winner"] not in WINNERS:
-                raise DataError(f"{path}:{n}: field 'winner': expected one of {', '.join(WINNERS)}")
-            if rec["prompt"] not in prompts:
-                raise DataError(f"{path}:{n}: field 'prompt': unknown prompt {rec['prompt']!r}",
-                                hint="import the runs first; keys are <level>/<suite>/<sample id>")
-            rows.append(dict(source=source, prompt_id=prompts[rec["prompt"]], model_a=rec["model_a"],
-                             model_b=rec["model_b"], winner=rec["winner"]))
+    for n, rec in json_lines(Path(path).read_text(encoding="utf-8"), str(path)):
+        for f in ("prompt", "model_a", "model_b", "winner"):
+            if not isinstance(rec.get(f), str):
+                raise DataError(f"{path}:{n}: field '{f}': expected a string, got {rec.get(f)!r}")
+        if rec["winner"] not in WINNERS:
+            raise DataError(f"{path}:{n}: field 'winner': expected one of {', '.join(WINNERS)}")
+        if rec["prompt"] not in prompts:
+            raise DataError(f"{path}:{n}: field 'prompt': unknown prompt {rec['prompt']!r}",
+                            hint="import the runs first; keys are <level>/<suite>/<sample id>")
+        rows.append(dict(source=source, prompt_id=prompts[rec["prompt"]], model_a=rec["model_a"],
+                         model_b=rec["model_b"], winner=rec["winner"]))
     added = 0
     with write(engine) as conn, conn.begin():
         seen = {(r.prompt_id, r.model_a, r.model_b) for r in conn.execute(

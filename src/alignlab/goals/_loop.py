@@ -173,6 +173,21 @@ def _train(goal: Goal, built: BuiltData, out: Path, limit: int | None, progress:
             "final_metrics": dict(result.final_metrics), "recipe": recipe.model_dump(mode="json")}
 
 
+def baseline_spec(spec: str) -> str:
+    """The spec the baseline is evaluated as: the backend the aligned model is evaluated on (transformers).
+
+    ``default`` and ``gguf:`` would otherwise generate with llama.cpp, whose greedy text differs slightly from
+    transformers'; before and after must differ by the training alone.
+    """
+    s = spec.strip()
+    if s == "default" or s.startswith("gguf:"):
+        from alignlab.models.default import default_gguf
+        from alignlab.models.hf import converted_dir
+
+        return "hf:" + str(converted_dir(default_gguf() if s == "default" else s.removeprefix("gguf:")))
+    return spec
+
+
 def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] | None = None,
              progress: bool = True, limit: int | None = None) -> GoalResult:
     """Run the closed loop for ``goal`` into ``out`` (see the module docstring); resumes a killed run.
@@ -239,10 +254,11 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
         skipped.append("baseline")
         log("baseline", "done before")
     else:
-        log("baseline", f"evaluating {goal.model}")
-        results = _evaluate(goal, goal.model, out / "baseline", names, open_model, limit, progress, "baseline")
+        spec = baseline_spec(goal.model)
+        log("baseline", f"evaluating {spec}")
+        results = _evaluate(goal, spec, out / "baseline", names, open_model, limit, progress, "baseline")
         if _complete(results, log, "baseline"):
-            done("baseline", {"spec": goal.model}, t0)
+            done("baseline", {"spec": spec}, t0)
 
     # 3. train
     t0 = time.perf_counter()
