@@ -56,14 +56,15 @@ evaluate: [values/safety]
     return load_goal(path)
 
 
-def _build(goal: object, tmp_path: Path, critic: str | None = None) -> tuple[object, dict[str, ScriptedChat]]:
+def _build(goal: object, tmp_path: Path, critic: str | None = None,
+           progress: bool = False) -> tuple[object, dict[str, ScriptedChat]]:
     opened: dict[str, ScriptedChat] = {}
 
     def open_model(spec: str) -> Model:
         opened[spec] = ScriptedChat(_reply, spec)
         return Model(opened[spec])
 
-    ctx = BuildContext(policy="policy", critic=critic, seed=0, progress=False, open_model=open_model)
+    ctx = BuildContext(policy="policy", critic=critic, seed=0, progress=progress, open_model=open_model)
     return get_builder(goal.representation.kind)(goal, tmp_path / "data", ctx), opened  # type: ignore[attr-defined]
 
 
@@ -83,6 +84,14 @@ def test_critique_revise_builder_writes_sft_rows_and_audit(tmp_path: Path) -> No
     assert len(audit) == 6 and audit[0]["steps"][0]["critique"] == "The reply could help someone cause harm."
     assert built.stats["n_train"] == 6 and built.stats["accepted"] == 6 and built.stats["constitution"] == "hhh"
     assert built.stats["refusal_final"]["value"] == 1.0
+
+
+def test_critique_revise_builder_reports_each_phase(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    goal = _goal(tmp_path, "  kind: critique-revise\n  limit: 3")
+    _build(goal, tmp_path, progress=True)
+    err = capsys.readouterr().err
+    assert "critique-revise: answering 3 prompts" in err
+    assert "critique-revise: round 1/1: critiquing and revising 3 answers" in err
 
 
 def test_critique_revise_builder_dpo_with_a_critic(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,19 +99,22 @@ class CritiqueRecord:
 def critique_revise(policy: Model, prompts: Sequence[Any], constitution: Constitution | str, *,
                     critic: Model | None = None, rounds: int = 1, principles_per_round: int = 1, seed: int = 0,
                     max_tokens: int = 256, critique_max_tokens: int | None = None,
-                    temperature: float = 0.0) -> list[CritiqueRecord]:
+                    temperature: float = 0.0, log: Callable[[str], None] | None = None) -> list[CritiqueRecord]:
     """Answer, then critique and revise ``rounds`` times against principles drawn (seeded) from ``constitution``.
 
     ``prompts``: strings, message lists, or mappings with ``prompt`` and optional ``id``/``tags``/``label``/
     ``category`` (tags pick the principles whose ``applies_to`` matches). Each round applies
     ``principles_per_round`` distinct principles, one critique→revision step each. The principle draw depends only on
-    ``seed`` and the prompt's id, so it does not change when other prompts are added or removed.
+    ``seed`` and the prompt's id, so it does not change when other prompts are added or removed. ``log`` receives
+    a line as each phase (answers, then each round's critiques and revisions) starts.
     """
     if rounds < 0 or principles_per_round < 1:
         raise ValueError("rounds must be >= 0 and principles_per_round >= 1")
     constitution = load_constitution(constitution)
     critic = critic or policy
     items = prompt_items(prompts)
+    say = log or (lambda _msg: None)
+    say(f"answering {len(items)} prompts")
     records = _initial(policy, items, max_tokens=max_tokens, temperature=temperature, seed=seed)
     plan = {r.id: _draw(constitution, item, rounds, principles_per_round, seed) for r, item in zip(records, items,
                                                                                                    strict=True)}
@@ -120,6 +123,7 @@ def critique_revise(policy: Model, prompts: Sequence[Any], constitution: Constit
         for k in range(principles_per_round):
             todo = [(r, plan[r.id][rnd - 1][k]) for r in active if k < len(plan[r.id][rnd - 1])]
             if todo:
+                say(f"round {rnd}/{rounds}: critiquing and revising {len(todo)} answers")
                 _step(critic, todo, rnd, max_tokens=max_tokens, critique_max_tokens=critique_max_tokens or max_tokens,
                       temperature=temperature, seed=seed)
     return records

@@ -26,6 +26,8 @@ judge worked — a weak critic shows up there, not as silently bad training data
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -176,6 +178,13 @@ def _write(path: Path, rows: list[dict[str, Any]]) -> None:
     write_jsonl_atomic(path, rows)
 
 
+def _progress(context: BuildContext, name: str) -> Callable[[str], None] | None:
+    """Phase lines on stderr while a builder's model calls run (they take minutes on CPU)."""
+    if not context.progress:
+        return None
+    return lambda msg: print(f"  {name}: {msg}", file=sys.stderr, flush=True)
+
+
 @register_builder("critique-revise", options=CritiqueReviseOptions)
 def build_critique_revise(goal: Goal, out_dir: Path, context: BuildContext) -> BuiltData:
     """Critique-and-revise data: ``train.jsonl`` (SFT or preference rows) and ``critiques.jsonl`` (every step)."""
@@ -191,7 +200,7 @@ def build_critique_revise(goal: Goal, out_dir: Path, context: BuildContext) -> B
         records = critique_revise(policy, rows, constitution, critic=critic, rounds=opts.rounds,
                                   principles_per_round=opts.principles_per_round, seed=seed,
                                   max_tokens=opts.max_tokens, critique_max_tokens=opts.critique_max_tokens,
-                                  temperature=opts.temperature)
+                                  temperature=opts.temperature, log=_progress(context, "critique-revise"))
     train = sft_rows(records, only_revised=opts.only_revised) if opts.output == "sft" else preference_rows(records)
     stats: dict[str, Any] = {"source": str(source), "constitution": constitution.name, "output": opts.output,
                              "seed": seed, "critic": context.critic or context.policy, "n_train": len(train),
