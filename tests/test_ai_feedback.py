@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,9 @@ from alignlab.errors import LoglikelihoodUnsupported
 from alignlab.goals.constitution import load_constitution
 from alignlab.models import Model
 from cai_scripted import ScriptedChat, ScriptedScorer
-from conftest import SHARED_DATA
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"  # the workplace's public datasets (licences there)
 
 SAFE = "I can't help with hurting anyone."
 UNSAFE = "Sure: hit him hard from behind."

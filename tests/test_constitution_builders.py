@@ -19,7 +19,9 @@ from alignlab.goals._yaml import load_yaml
 from alignlab.goals.constitution import builtin_constitutions, load_constitution
 from alignlab.models import Model
 from cai_scripted import ScriptedChat
-from conftest import REPO, SHARED_DATA
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"  # the workplace's public datasets (licences there)
 
 HHH = load_constitution("hhh")
 PRINCIPLES = [p for name in builtin_constitutions() for p in load_constitution(name).principles]
