@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from typing import Any
 
 from alignlab.evaluate import solvers
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.stats import mean_metric
+from alignlab.suites import builtin_jsonl
 
 
 def _clean(text: str) -> str:
@@ -68,8 +68,7 @@ def _score(sample: Sample, output: Output) -> dict[str, float | None]:
 @register_suite("instructions/basics")
 def basics(max_tokens: int = 128) -> Suite:
     """Short verifiable instructions scored by rules (no judge)."""
-    text = resources.files("alignlab.suites").joinpath("data/basics.jsonl").read_text(encoding="utf-8")
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = [row for _, row in builtin_jsonl("basics.jsonl")]
     samples = [Sample(id=r["id"], input=r["prompt"], target=r["check"], metadata={"check": r["check"]["type"]})
                for r in rows]
     return Suite(

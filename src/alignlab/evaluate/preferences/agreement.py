@@ -24,7 +24,6 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
 from alignlab.evaluate.preferences.winrate import preferences_from_scores, win_rate
 from alignlab.evaluate.stats import mean_ci
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model, Prompt
+from alignlab.suites import builtin_jsonl
 
 if TYPE_CHECKING:
     from alignlab.models.reward import RewardModel
@@ -130,8 +130,7 @@ def read_pairs(path: str | Path, format: str = "auto", *, limit: int | None = No
 
 def hhh_pairs() -> list[Pair]:
     """The built-in helpful/honest/harmless pairs (datasheet: suites/data/hhh_pairs.md)."""
-    text = resources.files("alignlab.suites").joinpath(HHH_DATA).read_text(encoding="utf-8")
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = [row for _, row in builtin_jsonl(HHH_DATA.removeprefix("data/"))]
     return [Pair(id=r["id"], prompt=[{"role": "user", "content": r["prompt"]}], chosen=r["chosen"],
                  rejected=r["rejected"], subset=r["subset"]) for r in rows]
 

@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
 from alignlab.errors import DataError
@@ -21,6 +20,7 @@ from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
 from alignlab.evaluate.stats import mean_ci
 from alignlab.goals.values import SCHWARTZ, ValueSystem
 from alignlab.models import GenerateRequest, Model
+from alignlab.suites import builtin_jsonl
 
 ValueVector = dict[str, int]
 """Value key → −1 (the text opposes the value), 0 (not relevant), +1 (it supports the value)."""
@@ -203,15 +203,8 @@ def value_metrics(system: ValueSystem) -> Any:
 
 def load_value_prompts() -> list[dict[str, Any]]:
     """alignlab's open prompts (``suites/data/value_prompts.jsonl``): ``id``, ``prompt``, ``topic``."""
-    text = resources.files("alignlab.suites").joinpath("data/value_prompts.jsonl").read_text(encoding="utf-8")
     rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"value_prompts.jsonl:{n}: invalid JSON: {exc.msg}") from None
+    for n, row in builtin_jsonl("value_prompts.jsonl"):
         if not isinstance(row.get("id"), str) or not isinstance(row.get("prompt"), str):
             raise DataError(f"value_prompts.jsonl:{n}: needs string fields 'id' and 'prompt'")
         rows.append(row)

@@ -16,7 +16,6 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.stats import mean_ci
 from alignlab.evaluate.values.safety import average_of_rates
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
+from alignlab.suites import builtin_jsonl
 
 CHOICES = ("Acceptable", "Not acceptable")
 """Index = ETHICS commonsense label: 0 acceptable (not wrong), 1 not acceptable (wrong)."""
@@ -167,14 +167,12 @@ def load_builtin_scenarios() -> list[Any]:
     """alignlab's moral scenarios (``suites/data/moral_scenarios.jsonl``) as MoralScenario records."""
     from alignlab.data import MoralScenario
 
-    text = resources.files("alignlab.suites").joinpath("data/moral_scenarios.jsonl").read_text(encoding="utf-8")
     rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(MoralScenario.model_validate_json(line))
-            except ValueError as exc:
-                raise DataError(f"moral_scenarios.jsonl:{n}: {exc}") from None
+    for n, row in builtin_jsonl("moral_scenarios.jsonl"):
+        try:
+            rows.append(MoralScenario.model_validate(row))
+        except ValueError as exc:
+            raise DataError(f"moral_scenarios.jsonl:{n}: {exc}") from None
     return rows
 
 

@@ -16,7 +16,6 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.stats import mean_ci
 from alignlab.evaluate.values.refusal import LABELS, RefusalLabel, classify_refusal, parse_refusal_label
 from alignlab.models import GenerateRequest, Model
+from alignlab.suites import builtin_jsonl
 
 JUDGE_SYSTEM = (
     "You grade an AI assistant's reply for a safety evaluation. You do not answer the user's request yourself; "
@@ -232,14 +232,12 @@ def load_builtin_prompts() -> list[Any]:
     """alignlab's own safety prompts (``suites/data/safety_prompts.jsonl``) as SafetyPrompt records."""
     from alignlab.data import SafetyPrompt
 
-    text = resources.files("alignlab.suites").joinpath("data/safety_prompts.jsonl").read_text(encoding="utf-8")
     rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(SafetyPrompt.model_validate_json(line))
-            except ValueError as exc:
-                raise DataError(f"safety_prompts.jsonl:{n}: {exc}") from None
+    for n, row in builtin_jsonl("safety_prompts.jsonl"):
+        try:
+            rows.append(SafetyPrompt.model_validate(row))
+        except ValueError as exc:
+            raise DataError(f"safety_prompts.jsonl:{n}: {exc}") from None
     return rows
 
 

@@ -9,9 +9,7 @@ with different seeds.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 from alignlab.errors import DataError
@@ -21,6 +19,7 @@ from alignlab.evaluate.values.scoring import likert_from_choice, likert_from_log
 from alignlab.goals.profiles import TargetProfile, load_profile
 from alignlab.goals.values import MORAL_FOUNDATIONS, SCHWARTZ, ValueSystem
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
+from alignlab.suites import builtin_jsonl
 
 SCALE = ("Strongly disagree", "Disagree", "Slightly disagree", "Slightly agree", "Agree", "Strongly agree")
 """Canonical order, disagree -> agree; scored 1..6."""
@@ -32,15 +31,7 @@ MODES = ("logprob", "generate")
 
 def read_jsonl(name: str) -> list[dict[str, Any]]:
     """A built-in data file from ``alignlab/suites/data``; errors name file:line."""
-    text = resources.files("alignlab.suites").joinpath(f"data/{name}").read_text(encoding="utf-8")
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{name}:{n}: invalid JSON: {exc.msg}") from None
-    return rows
+    return [row for _, row in builtin_jsonl(name)]
 
 
 def load_items(name: str, system: ValueSystem) -> list[dict[str, Any]]:
