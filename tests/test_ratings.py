@@ -282,7 +282,7 @@ def test_cli_prints_leaderboard(tmp_path: Path) -> None:
     data = json.loads(res.output)
     assert data["models"][0]["model"] == "model-0" and data["bootstrap"] == 50
     res = runner.invoke(_cli(), ["ratings", str(path), "--bootstrap", "0", "--format", "csv"])
-    assert res.output.splitlines()[0] == "rank,model,rating,ci_low,ci_high,battles,win_rate,elo"
+    assert res.output.splitlines()[0] == "rank,model,rating,ci_low,ci_high,battles,win_rate,elo,group"
     res = runner.invoke(_cli(), ["ratings", str(path), "-b", "0", "-f", "markdown", "--anchor", "model-7=800"])
     assert res.output.startswith("| rank | model |") and "| 800.0 |" in res.output
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from alignlab.align.rewards import RewardSpec
 from alignlab.errors import AlignlabError
+from alignlab.files import read_text
 from alignlab.goals._yaml import line_of, load_yaml, located_error
 
 Method = Literal["sft", "reward", "dpo", "kto", "orpo", "rloo", "grpo"]
@@ -165,7 +166,7 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None, *, me
     if not src.is_file():
         raise AlignlabError(f"no recipe file {str(path)!r}", hint=HINT)
     where = str(src)
-    raw, node = load_yaml(src.read_text(encoding="utf-8"), where)
+    raw, node = load_yaml(read_text(src), where)
     if not isinstance(raw, dict):
         raise AlignlabError(f"{where}: expected a mapping with method, model, data, trainer, output_dir", hint=HINT)
     if method is not None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alignlab.align._cai_common import prompt_items, similarity
 from alignlab.errors import AlignlabError
+from alignlab.files import read_text
 from alignlab.goals._yaml import line_of, load_yaml
 from alignlab.goals.constitution import Constitution, load_constitution
 from alignlab.models import GenerateRequest, Message, Model
@@ -52,7 +53,7 @@ def load_exemplars(path: str | Path | None = None) -> list[Exemplar]:
     else:
         where = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path)
         except OSError as exc:
             raise AlignlabError(f"cannot read exemplars {path}: {exc.strerror}") from None
     raw, node = load_yaml(text, where)

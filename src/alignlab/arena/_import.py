@@ -21,6 +21,7 @@ from alignlab.arena._db import write
 from alignlab.arena._models import Prompt, Response, Verdict
 from alignlab.data._io import json_lines
 from alignlab.errors import DataError
+from alignlab.files import read_text
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
 
@@ -55,7 +56,7 @@ def prompt_text(value: Any) -> str:
 def _model_name(run: Path) -> str:
     cfg = run / "config.yaml"
     try:
-        data = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_text(cfg)) or {}
     except FileNotFoundError:
         raise DataError(f"{run}: not a run directory (no config.yaml)", hint="pass the directory `alignlab eval` "
                         "wrote, or NAME=DIR") from None
@@ -86,12 +87,16 @@ def _samples(run: Path) -> Iterable[tuple[str, int, dict[str, Any]]]:
     root = run / "samples"
     if not root.is_dir():
         raise DataError(f"{run}: no samples/ directory", hint="run `alignlab eval` first")
+    any_rows = False
     for path in sorted(root.rglob("*.jsonl")):
         suite = path.relative_to(root).with_suffix("").as_posix()
-        for n, rec in json_lines(path.read_text(encoding="utf-8"), str(path)):
+        for n, rec in json_lines(read_text(path), str(path)):
             if "id" not in rec:
                 raise DataError(f"{path}:{n}: field 'id': expected a sample record with an id")
+            any_rows = True
             yield suite, n, rec
+    if not any_rows:  # importing nothing is not a success
+        raise DataError(f"{root}: no samples in any samples/**/*.jsonl", hint="run `alignlab eval` first")
 
 
 def import_runs(engine: Engine, runs: Iterable[tuple[str, Path]]) -> ImportReport:
@@ -136,7 +141,7 @@ def import_verdicts(engine: Engine, path: Path, source: str) -> int:
     rows = []
     with engine.connect() as conn:
         prompts = dict(conn.execute(select(Prompt.key, Prompt.id)).all())
-    for n, rec in json_lines(Path(path).read_text(encoding="utf-8"), str(path)):
+    for n, rec in json_lines(read_text(path), str(path)):
         for f in ("prompt", "model_a", "model_b", "winner"):
             if not isinstance(rec.get(f), str):
                 raise DataError(f"{path}:{n}: field '{f}': expected a string, got {rec.get(f)!r}")
@@ -147,6 +152,8 @@ def import_verdicts(engine: Engine, path: Path, source: str) -> int:
                             hint="import the runs first; keys are <level>/<suite>/<sample id>")
         rows.append(dict(source=source, prompt_id=prompts[rec["prompt"]], model_a=rec["model_a"],
                          model_b=rec["model_b"], winner=rec["winner"]))
+    if not rows:
+        raise DataError(f"{path}: no verdicts", hint="the file is empty")
     added = 0
     with write(engine) as conn, conn.begin():
         seen = {(r.prompt_id, r.model_a, r.model_b) for r in conn.execute(

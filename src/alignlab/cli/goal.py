@@ -55,10 +55,14 @@ def show_cmd(
     model: str | None = typer.Option(None, "--model", "-m", help="Override the goal's model spec."),
     critic: str | None = typer.Option(None, "--critic", help="Override the goal's critic model spec."),
 ) -> None:
-    """Print the goal with defaults filled in and paths resolved (what `goal run` would use)."""
+    """Print the goal with defaults filled in and paths resolved (what `goal run` would use), after the checks
+    `goal run` makes before it starts (suite names, trainer fields)."""
     import yaml
 
+    from alignlab.goals import check_goal
+
     goal = _load(goal_file, model, critic)
+    check_goal(goal)
     typer.echo(yaml.safe_dump(goal.resolved(), sort_keys=False, allow_unicode=True), nl=False)
 
 

@@ -22,10 +22,16 @@ class Format(StrEnum):
     json = "json"
 
 
-def _cells(row) -> list[str]:  # noqa: ANN001 - a ModelRating; imported lazily
+def _cells(row, groups: bool = False) -> list[str]:  # noqa: ANN001 - a ModelRating; imported lazily
+    """A row's cells; with ``groups`` (an unconnected comparison graph) the rank says its group: ``1 (group 2)``."""
     ci = f"{row.ci_low - row.rating:+.1f}/{row.ci_high - row.rating:+.1f}"
-    return [str(row.rank), row.model, f"{row.rating:.1f}", ci, str(row.battles), f"{row.win_rate:.1%}",
+    rank = f"{row.rank} (group {row.group})" if groups else str(row.rank)
+    return [rank, row.model, f"{row.rating:.1f}", ci, str(row.battles), f"{row.win_rate:.1%}",
             f"{row.elo:.1f}"]
+
+
+def _grouped(board) -> bool:  # noqa: ANN001 - a Leaderboard
+    return len({r.group for r in board.rows}) > 1
 
 
 def render(board, fmt: Format) -> str:  # noqa: ANN001 - a Leaderboard; imported lazily
@@ -35,13 +41,14 @@ def render(board, fmt: Format) -> str:  # noqa: ANN001 - a Leaderboard; imported
     if fmt is Format.csv:
         buf = io.StringIO()
         out = csv.writer(buf, lineterminator="\n")
-        out.writerow(["rank", "model", "rating", "ci_low", "ci_high", "battles", "win_rate", "elo"])
+        out.writerow(["rank", "model", "rating", "ci_low", "ci_high", "battles", "win_rate", "elo", "group"])
         for r in board.rows:
             out.writerow([r.rank, r.model, f"{r.rating:.2f}", f"{r.ci_low:.2f}", f"{r.ci_high:.2f}", r.battles,
-                          f"{r.win_rate:.4f}", f"{r.elo:.2f}"])
+                          f"{r.win_rate:.4f}", f"{r.elo:.2f}", r.group])
         return buf.getvalue()
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in board.rows]
+    groups = _grouped(board)
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r, groups)) + " |" for r in board.rows]
     return "\n".join(lines) + "\n"
 
 
@@ -83,6 +90,8 @@ def register(app: typer.Typer) -> None:
         data = read_battles(battles)
         board = leaderboard(data, bootstrap=bootstrap, seed=seed, style_control=style_control,
                             anchor=_parse_anchor(anchor), k=k)
+        for warning in board.warnings:
+            typer.secho(f"warning: {warning}", err=True, fg="yellow")
         if fmt is not Format.table:
             typer.echo(render(board, fmt), nl=False)
             return
@@ -95,7 +104,7 @@ def register(app: typer.Typer) -> None:
         for col in (0, 2, 3, 4, 5, 6):
             table.columns[col].justify = "right"
         for row in board.rows:
-            table.add_row(*_cells(row))
+            table.add_row(*_cells(row, _grouped(board)))
         console = Console()
         console.print(table)
         if board.style_coefficients:

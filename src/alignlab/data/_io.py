@@ -19,6 +19,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from alignlab.errors import DataError
+from alignlab.files import (
+    GZIP_ERRORS,
+    decode,
+    first_bad_utf8_line,
+    gzip_problem,
+    open_binary,
+    remove_stale_temps,
+    temp_path,
+)
 
 TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv"}
 READ_FORMATS = {**TEXT_FORMATS, ".parquet": "parquet", ".pq": "parquet"}
@@ -50,10 +59,13 @@ class Part:
         return f"{self.name}:{n}" if self.unit == "line" else f"{self.name}:row {n}"
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-        return getattr(self, f"_rows_{self.format}")()
+        return _readable(self.name, getattr(self, f"_rows_{self.format}")())
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """Non-blank lines of a JSON-lines file, undecoded, with their numbers (a byte-order mark dropped)."""
+        return _readable(self.name, self._lines())
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
         with _open_binary(self.name) as fh:
             for n, raw in enumerate(fh, 1):
                 if len(raw) < 3 and not raw.strip():
@@ -82,9 +94,9 @@ class Part:
                 jsonl = True  # JSON lines in a .json file, as many hub datasets name them
             else:
                 jsonl = False
-                text = (head + fh.read()).decode("utf-8-sig")
+                text = decode(head + fh.read(), self.name, "utf-8-sig")
         if jsonl:
-            yield from Part(self.name, "jsonl").rows()
+            yield from Part(self.name, "jsonl")._rows_jsonl()
         elif first == b"[":
             yield from _json_array(text)
         else:
@@ -112,10 +124,15 @@ class Part:
         return self._rows_csv(delimiter="\t")
 
     def _rows_parquet(self) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         n = 0
-        for batch in pq.ParquetFile(self.name).iter_batches(batch_size=_BATCH):
+        try:
+            file = pq.ParquetFile(self.name)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"{self.name}: not a readable Parquet file ({exc})") from None
+        for batch in file.iter_batches(batch_size=_BATCH):
             for row in batch.to_pylist():
                 n += 1
                 yield n, row
@@ -192,13 +209,23 @@ def _json_array(text: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
         pos = end
 
 
-def _is_gzip(path: str | Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+_open_binary = open_binary
 
 
-def _open_binary(path: str | Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")  # type: ignore[return-value]
+def _readable(name: str, items: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """``items`` with a cut-off or corrupt gzip stream, or text that is not UTF-8 where it is decoded as a stream
+    (CSV), turned into one ``DataError`` naming the file and line."""
+    n = 0
+    try:
+        for n, item in items:
+            yield n, item
+    except GZIP_ERRORS as exc:
+        raise DataError(f"{name}:{n + 1}: {gzip_problem(exc)}", hint="download or write the file again") from None
+    except UnicodeDecodeError as exc:
+        bad = first_bad_utf8_line(name)
+        line, exc = bad if bad else (n + 1, exc)
+        raise DataError(f"{name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start} of the line)",
+                        hint="save the file as UTF-8") from None
 
 
 def _open_text(path: str | Path) -> IO[str]:
@@ -280,7 +307,8 @@ def write_records(records: Iterable[Any], path: str | Path) -> int:
     path = Path(path)
     fmt, gz = _out_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_stale_temps(path)  # a killed earlier write's leftover
+    tmp = temp_path(path)
     try:
         if fmt == "parquet":
             n = _write_parquet(records, tmp)

@@ -19,6 +19,8 @@ from alignlab.errors import DataError
 
 # What a malformed row makes an adapter or a record raise; anything else is a bug and propagates.
 ROW_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+# Problems (describe_error's keys) that mean a row is not a row of its file's format at all.
+UNPARSED = frozenset({"invalid JSON", "not a JSON object", "not UTF-8"})
 SKIP_HINT = "fix the row, or pass --skip-invalid to skip bad rows and report them"
 
 
@@ -93,14 +95,15 @@ def iter_records(
     if spec.name == "auto":
         from alignlab.data.adapters.native import resolve_auto
 
-        kind = resolve_auto(open_source(source))
-        if kind is None:
-            return  # no rows at all
-        spec = get_adapter(kind)
+        spec = get_adapter(resolve_auto(open_source(source)))
     target = to or spec.to
 
-    def fail(where: str, exc: BaseException) -> None:
+    unparsed: list[tuple[str, str]] = []  # rows that are not rows of the file's format at all
+
+    def fail(where: str, exc: BaseException, bad_row: bool = False) -> None:
         problem = describe_error(exc, _model_for(exc))
+        if bad_row or problem.key in UNPARSED:
+            unparsed.append((where, problem.message))
         if not skip_invalid:
             raise DataError(f"{where}: {problem.message}", hint=SKIP_HINT) from exc
         report.add(where, problem)
@@ -120,48 +123,59 @@ def iter_records(
             for n, row in part.rows():
                 report.rows += 1
                 if isinstance(row, BadRow):
-                    fail(part.where(n), row.cause)
+                    fail(part.where(n), row.cause, True)
                     continue
                 if not report.columns:
                     report.columns = list(row)
                 yield part.where(n), row
 
-    if spec.stream:
-        for where, result in spec.fn(good_rows()):
-            if isinstance(result, Exception):
-                fail(where, result)
-                continue
-            try:
-                out = finish(result)
-            except ROW_ERRORS as exc:
-                fail(where, exc)
-                continue
-            yield from out
-        return
+    def read() -> Iterator[Record]:
+        if spec.stream:
+            for where, result in spec.fn(good_rows()):
+                if isinstance(result, Exception):
+                    fail(where, result)
+                    continue
+                try:
+                    out = finish(result)
+                except ROW_ERRORS as exc:
+                    fail(where, exc)
+                    continue
+                yield from out
+            return
 
-    # The per-row path is the hot loop (1M rows in the benchmark): no per-row allocations beyond the records.
-    fn = spec.fn
-    for part in open_source(source, spec.csv_columns):
-        if spec.from_json is not None and part.format == "jsonl" and not target and not chat:
-            yield from _validate_lines(part, spec.from_json, report, fail)
-            continue
-        for n, row in part.rows():
-            report.rows += 1
-            if isinstance(row, BadRow):
-                fail(part.where(n), row.cause)
+        # The per-row path is the hot loop (1M rows in the benchmark): no per-row allocations beyond the records.
+        fn = spec.fn
+        for part in open_source(source, spec.csv_columns):
+            if spec.from_json is not None and part.format == "jsonl" and not target and not chat:
+                yield from _validate_lines(part, spec.from_json, report, fail)
                 continue
-            if not report.columns:
-                report.columns = list(row)
-            try:
-                out = finish(fn(row))
-            except ROW_ERRORS as exc:
-                fail(part.where(n), exc)
-                continue
-            yield from out
+            for n, row in part.rows():
+                report.rows += 1
+                if isinstance(row, BadRow):
+                    fail(part.where(n), row.cause, True)
+                    continue
+                if not report.columns:
+                    report.columns = list(row)
+                try:
+                    out = finish(fn(row))
+                except ROW_ERRORS as exc:
+                    fail(part.where(n), exc)
+                    continue
+                yield from out
+
+    yield from read()
+    # Never succeed on nothing: an empty source, or one where no row parses as its file format (CSV text in a
+    # .jsonl, a binary file) is an error, not "0 of 0 rows valid". Rows that parse but fail the record's checks
+    # are what --skip-invalid reports.
+    if report.rows == 0:
+        raise DataError(f"{source}: no rows", hint="the file is empty")
+    if len(unparsed) == report.rows:
+        where, message = unparsed[0]
+        raise DataError(f"{where}: {message}; no row of {source} parses", hint="check the file's format")
 
 
 def _validate_lines(
-    part: Part, from_json: Callable[[bytes], Record], report: SkipReport, fail: Callable[[str, BaseException], None]
+    part: Part, from_json: Callable[[bytes], Record], report: SkipReport, fail: Callable[..., None]
 ) -> Iterator[Record]:
     """JSON lines straight into records of one kind: pydantic-core parses and validates each line in one call."""
     for n, raw in part.lines():

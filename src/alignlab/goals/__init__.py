@@ -3,7 +3,7 @@ alignment loop (``Goal``: representation → data → align → evaluate before 
 
 from alignlab.goals._builders import BuildContext, BuiltData, builder_kinds, register_builder
 from alignlab.goals._goal import Goal, Representation, load_goal
-from alignlab.goals._loop import GoalResult, run_goal
+from alignlab.goals._loop import GoalResult, check_goal, run_goal
 from alignlab.goals.constitution import Constitution, Principle, builtin_constitutions, load_constitution
 from alignlab.goals.profiles import TargetProfile, compare, load_profile, parse_profile
 from alignlab.goals.values import HHH, MORAL_FOUNDATIONS, SCHWARTZ, SYSTEMS, Value, ValueGroup, ValueSystem, get_system
@@ -26,6 +26,7 @@ __all__ = [
     "ValueSystem",
     "builder_kinds",
     "builtin_constitutions",
+    "check_goal",
     "compare",
     "get_system",
     "load_constitution",

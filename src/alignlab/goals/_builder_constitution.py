@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from alignlab.errors import AlignlabError, DataError
+from alignlab.files import read_text
 from alignlab.goals._builders import BuildContext, BuiltData, prompt_key, register_builder, split_groups
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def read_prompts(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     from alignlab.data._io import json_lines
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
         raise DataError(f"{path}: cannot read prompts: {exc.strerror}") from None
     rows: list[dict[str, Any]] = []

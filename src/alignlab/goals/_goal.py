@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from alignlab.errors import AlignlabError
+from alignlab.files import read_text
 from alignlab.goals._builders import builder_options, get_builder
 from alignlab.goals._yaml import line_of, load_yaml, located_error, node_at
 from alignlab.plans import PlanSuite
@@ -211,7 +212,7 @@ def load_goal(path: str | Path) -> Goal:
     path = Path(path)
     if not path.is_file():
         raise AlignlabError(f"no goal file {str(path)!r}", hint="pass a goal YAML file (see examples/goals/)")
-    raw, node = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    raw, node = load_yaml(read_text(path), str(path))
     return parse_goal(raw, str(path), node, path.resolve().parent)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -188,6 +189,26 @@ def baseline_spec(spec: str) -> str:
     return spec
 
 
+def check_goal(goal: Goal, out: str | Path | None = None, *, limit: int | None = None, trainer: bool = True,
+               progress: bool = False) -> None:
+    """What ``run_goal`` checks before it builds or trains anything (``goal show`` checks the same): every
+    suite name is known, and (``trainer``) every trainer field is one of the TRL config's (this imports TRL)."""
+    from alignlab.evaluate import suite_names
+
+    known = set(suite_names())
+    for e in goal.evaluate:
+        if e.name not in known and not e.name.endswith((".yaml", ".yml")):
+            raise AlignlabError(f"{goal.where()}: unknown suite {e.name!r}", hint="`alignlab suites` lists them")
+    if not trainer:
+        return
+    from alignlab.align import trainer_config
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(out) if out is not None else Path(scratch)
+        trainer_config(goal.recipe(data_path=root / "data" / "train.jsonl", output_dir=root / "train", limit=limit),
+                       root / "train", progress=progress)
+
+
 def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] | None = None,
              progress: bool = True, limit: int | None = None) -> GoalResult:
     """Run the closed loop for ``goal`` into ``out`` (see the module docstring); resumes a killed run.
@@ -215,20 +236,8 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
 
     write_text_atomic(out / "goal.yaml", yaml.safe_dump(goal.resolved(), sort_keys=False, allow_unicode=True))
     write_json_atomic(out / "state.json", state)
-    # Unknown suites fail here, before anything is built or trained.
-    from alignlab.evaluate import suite_names
-
-    known = set(suite_names())
-    for e in goal.evaluate:
-        if e.name not in known and not e.name.endswith((".yaml", ".yml")):
-            raise AlignlabError(f"{goal.where()}: unknown suite {e.name!r}", hint="`alignlab suites` lists them")
-
-    if "train" not in steps:
-        # Trainer fields are checked against TRL's config class now (it imports TRL), not after the baseline.
-        from alignlab.align import trainer_config
-
-        trainer_config(goal.recipe(data_path=out / "data" / "train.jsonl", output_dir=out / "train", limit=limit),
-                       out / "train", progress=progress)
+    # Unknown suites and trainer fields fail here, before anything is built or trained.
+    check_goal(goal, out, limit=limit, trainer="train" not in steps, progress=progress)
 
     # 1. data
     t0 = time.perf_counter()

@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from alignlab.errors import DataError
+from alignlab.files import read_text
 from alignlab.goals.values import SYSTEMS, ValueSystem
 
 Scale = Literal["ipsatized", "raw"]
@@ -94,7 +95,7 @@ def load_profile(path: str | Path) -> TargetProfile:
     """Read a target profile YAML file."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_text(p))
     except FileNotFoundError:
         raise DataError(f"{p}: target profile not found") from None
     except yaml.YAMLError as exc:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alignlab.errors import AlignlabError
 from alignlab.evaluate._suite import LEVELS
+from alignlab.files import read_text
 
 
 class PlanSuite(BaseModel):
@@ -78,7 +79,7 @@ def load_plan(name_or_path: str) -> Plan:
         if not path.is_file():
             raise AlignlabError(f"no plan {name_or_path!r}", hint=f"built-in plans: {', '.join(plan_names())}; "
                                 "or pass a YAML file")
-        text, where = path.read_text(encoding="utf-8"), str(path)
+        text, where = read_text(path), str(path)
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

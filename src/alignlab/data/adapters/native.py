@@ -7,6 +7,7 @@ from typing import Any
 
 from alignlab.data._io import Part
 from alignlab.data._records import Record, infer_kind, record_kinds
+from alignlab.data._validate import describe_error
 from alignlab.data.adapters._registry import Adapter, register_adapter
 from alignlab.errors import DataError
 
@@ -41,10 +42,12 @@ def _auto(row: dict[str, Any]) -> list[Record]:
 register_adapter(Adapter("auto", _auto, "auto", summary=_auto.__doc__ or "", source=TRL_DOCS))
 
 
-def resolve_auto(parts: list[Part]) -> str | None:
-    """The record kind of a source, from its first rows' columns; None for a source without rows."""
+def resolve_auto(parts: list[Part]) -> str:
+    """The record kind of a source, from its first rows' columns. A source without rows, or where no row parses
+    as its file format, raises ``DataError`` naming the first bad line and the format tried."""
     head: list[dict[str, Any]] = []
     first = ""
+    bad: tuple[str, str, BaseException] | None = None
     for part in parts:
         for n, row in part.rows():
             if isinstance(row, dict):
@@ -52,10 +55,16 @@ def resolve_auto(parts: list[Part]) -> str | None:
                 head.append(row)
                 if len(head) >= _SNIFF_ROWS:
                     break
+            elif bad is None:
+                bad = (part.where(n), part.format, row.cause)
         if len(head) >= _SNIFF_ROWS:
             break
     if not head:
-        return None
+        if bad is not None:
+            where, fmt, cause = bad
+            raise DataError(f"{where}: {describe_error(cause).message}; no row parses as {fmt}",
+                            hint="check the file's format and extension (.jsonl, .json, .csv, .tsv, .parquet)")
+        raise DataError(f"{', '.join(p.name for p in parts)}: no rows", hint="the file is empty")
     kind = sniff_kind(head)
     if kind is None:
         raise DataError(

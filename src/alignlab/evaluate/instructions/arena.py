@@ -36,6 +36,7 @@ from alignlab.evaluate.judges import (
     single_prompt,
 )
 from alignlab.evaluate.stats import mean_ci
+from alignlab.files import read_text
 from alignlab.models import GenerateRequest, Message, Model
 
 REFERENCE_CATEGORIES = "math,reasoning,coding"
@@ -55,7 +56,7 @@ class MTQuestion:
 
 def _jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as exc:
         raise DataError(f"cannot read {path}: {exc.strerror}") from None
     return json_lines(text, str(path))

@@ -34,6 +34,7 @@ from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
 from alignlab.evaluate.preferences.winrate import preferences_from_scores, win_rate
 from alignlab.evaluate.stats import mean_ci
+from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model, Prompt
 from alignlab.suites import builtin_jsonl
 
@@ -94,7 +95,7 @@ def read_pairs(path: str | Path, format: str = "auto", *, limit: int | None = No
     pairs: list[Pair] = []
     if format in ("auto", "preference") and p.is_file() and p.suffix == ".jsonl":
         # Read rows ourselves so that RewardBench-style extra columns (``subset``) survive.
-        lines = ((n, line) for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if line.strip())
+        lines = ((n, line) for n, line in enumerate(read_text(p).splitlines(), 1) if line.strip())
         records = []
         for n, line in lines:
             try:

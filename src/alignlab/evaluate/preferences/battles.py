@@ -10,7 +10,6 @@ gzipped. This reader is deliberately independent of ``alignlab.data`` so ratings
 from __future__ import annotations
 
 import bisect
-import gzip
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from alignlab.errors import DataError
+from alignlab.files import read_text
 
 WINNERS: dict[str, float] = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 """``winner`` value -> score of model_a (a tie is half a win each way)."""
@@ -166,9 +166,7 @@ def _json_array(text: str, source: str) -> tuple[list[Any], list[int]]:
 def read_battles(path: str | Path) -> Battles:
     """Read battles from a JSON array or JSONL file (``.gz`` too) in alignlab's or Chatbot Arena's format."""
     p = Path(path)
-    opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="utf-8") as fh:
-        text = fh.read()
+    text = read_text(p)
     stripped = text.lstrip()
     if stripped.startswith("["):
         items, lines = _json_array(text, str(p))

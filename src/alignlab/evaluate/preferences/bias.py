@@ -38,6 +38,7 @@ from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.preferences.truthfulness import PROMPT_STYLES, choice_solver
 from alignlab.evaluate.stats import mean_ci
+from alignlab.files import read_text
 from alignlab.models import LoglikelihoodRequest, Model, Prompt
 
 BIAS_DATA = "data/bias_items.jsonl"
@@ -175,7 +176,7 @@ def bias(prompt: str = "qa") -> Suite:
 
 def read_stereotype_pairs(path: str | Path | None = None) -> list[Sample]:
     """CrowS-Pairs-style rows (``sent_more``, ``sent_less``, ``bias_type``) → samples; built-in file by default."""
-    text = (Path(path).read_text(encoding="utf-8") if path else
+    text = (read_text(path) if path else
             resources.files("alignlab.suites").joinpath(STEREOTYPE_DATA).read_text(encoding="utf-8"))
     samples = []
     for n, line in enumerate(text.splitlines(), 1):

@@ -39,6 +39,9 @@ class ModelRating:
     """Share of its battles the model won, ties counting half."""
     elo: float
     """Online Elo after one pass over the battles in file order."""
+    group: int = 1
+    """The connected group of the comparison graph the model is in (1 = the largest); ratings and ranks compare
+    models within a group only."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Leaderboard:
     style_coefficients: dict[str, float] = field(default_factory=dict)
     """Log-odds per standard deviation of each style difference (style control only)."""
     anchor: tuple[str, float] | None = None
+    warnings: tuple[str, ...] = ()
+    """What limits the ratings: a comparison graph in several groups, models with too few battles for a CI."""
 
     def __getitem__(self, model: str) -> ModelRating:
         for row in self.rows:
@@ -67,7 +72,7 @@ class Leaderboard:
     def to_dict(self) -> dict[str, Any]:
         return {"n_battles": self.n_battles, "bootstrap": self.bootstrap, "style_control": self.style_control,
                 "style_coefficients": self.style_coefficients, "anchor": list(self.anchor) if self.anchor else None,
-                "models": [asdict(r) for r in self.rows]}
+                "warnings": list(self.warnings), "models": [asdict(r) for r in self.rows]}
 
 
 def to_elo(theta: np.ndarray, models: tuple[str, ...], anchor: tuple[str, float] | None = None) -> np.ndarray:
@@ -80,6 +85,43 @@ def to_elo(theta: np.ndarray, models: tuple[str, ...], anchor: tuple[str, float]
         i = models.index(name)
         rating = rating - rating[..., i:i + 1] + value
     return rating
+
+
+MIN_CI_BATTLES = 10
+"""Below this many battles a model's bootstrap CI says little: resampling a handful of battles gives an interval
+that is narrow (one battle: zero width) because there is no variety to resample, not because the rating is sure."""
+
+
+def comparison_groups(battles: Battles) -> np.ndarray:
+    """(M,) group of each model in the comparison graph (models linked by a battle), 1 = the largest group.
+
+    Bradley–Terry identifies ratings only up to a shift per group, so ratings of models in different groups are
+    not comparable."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    m = len(battles.models)
+    graph = coo_matrix((np.ones(len(battles)), (battles.a, battles.b)), shape=(m, m))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    order = np.argsort(-sizes, kind="stable")  # the largest group first
+    group = np.empty_like(order)
+    group[order] = np.arange(1, len(order) + 1)
+    return group[labels]
+
+
+def _warnings(battles: Battles, group: np.ndarray, counts: np.ndarray, bootstrap: int) -> tuple[str, ...]:
+    out = []
+    n_groups = int(group.max()) if len(group) else 0
+    if n_groups > 1:
+        groups = [", ".join(battles.models[i] for i in np.flatnonzero(group == g)) for g in range(1, n_groups + 1)]
+        out.append(f"the battles form {n_groups} unconnected groups of models ({' | '.join(groups)}): ratings and "
+                   "ranks compare models within a group only")
+    few = [f"{battles.models[i]} ({int(counts[i])})" for i in np.flatnonzero(counts < MIN_CI_BATTLES)]
+    if few and bootstrap:
+        out.append(f"too few battles for a confidence interval (under {MIN_CI_BATTLES}): {', '.join(few)}; "
+                   "their CIs understate the uncertainty")
+    return tuple(out)
 
 
 def ranks_by_ci(ci_low: np.ndarray, ci_high: np.ndarray) -> np.ndarray:
@@ -143,12 +185,16 @@ def leaderboard(battles: Battles, *, bootstrap: int = 1000, seed: int = 0, style
         lo, hi = np.percentile(to_elo(boot, battles.models, anchor), [2.5, 97.5], axis=0)
     else:
         lo = hi = rating
-    rank = ranks_by_ci(lo, hi)
+    group = comparison_groups(battles)
+    rank = np.empty(m, dtype=int)
+    for g in np.unique(group):  # models of different groups are never compared, so never ranked against each other
+        members = np.flatnonzero(group == g)
+        rank[members] = ranks_by_ci(lo[members], hi[members])
     elo = online_elo(battles, k)
     n, wr = battles.counts(), battles.win_rates()
-    order = np.lexsort((-rating, rank))  # by rank, then by rating
+    order = np.lexsort((-rating, rank, group))  # by group, rank, then rating
     rows = tuple(ModelRating(model=battles.models[i], rank=int(rank[i]), rating=float(rating[i]),
                              ci_low=float(lo[i]), ci_high=float(hi[i]), battles=int(n[i]),
-                             win_rate=float(wr[i]), elo=float(elo[i])) for i in order)
+                             win_rate=float(wr[i]), elo=float(elo[i]), group=int(group[i])) for i in order)
     return Leaderboard(rows=rows, n_battles=len(battles), bootstrap=bootstrap, style_control=style_control,
-                       style_coefficients=coefs, anchor=anchor)
+                       style_coefficients=coefs, anchor=anchor, warnings=_warnings(battles, group, n, bootstrap))

@@ -27,6 +27,7 @@ from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
 from alignlab.evaluate.stats import mean_ci
+from alignlab.files import read_text
 from alignlab.models import GenerateRequest, Model
 
 TOXICITY_DATA = "data/toxicity_prompts.jsonl"
@@ -112,7 +113,7 @@ class JudgeScorer:
 
 def read_prompts(path: str | Path | None = None) -> list[Sample]:
     """Rows with ``prompt`` (and optional ``id``, ``category``) → samples; the built-in file by default."""
-    text = (Path(path).read_text(encoding="utf-8") if path else
+    text = (read_text(path) if path else
             resources.files("alignlab.suites").joinpath(TOXICITY_DATA).read_text(encoding="utf-8"))
     samples = []
     for n, line in enumerate(text.splitlines(), 1):

@@ -30,6 +30,7 @@ from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.stats import mean_ci
+from alignlab.files import read_text
 from alignlab.models import LoglikelihoodRequest, Model, Prompt
 
 TRUTHFULNESS_DATA = "data/truthfulness.jsonl"
@@ -129,7 +130,7 @@ def read_mc_task(path: str | Path, limit: int | None = None) -> list[Sample]:
                         hint="pass TruthfulQA's data/mc_task.json")
     cats: list[Any] = [None] * len(mc1s)
     if str(path).endswith(".jsonl"):  # alignlab's own files add a category the adapter does not read
-        rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [json.loads(line) for line in read_text(path).splitlines() if line.strip()]
         cats = [r.get("category") for r in rows] if len(rows) == len(mc1s) else cats
     samples = []
     for i, (a, b) in enumerate(zip(mc1s, mc2s, strict=True)):

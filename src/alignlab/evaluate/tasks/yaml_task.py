@@ -34,6 +34,7 @@ from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Level, Output, Sample, Solver, Suite
 from alignlab.evaluate.stats import mean_ci
+from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
 
 Normaliser = Literal["strip", "lower", "strip_punctuation", "collapse_whitespace", "remove_articles", "remove_commas"]
@@ -138,7 +139,7 @@ def load_spec(path: str | Path, **overrides: Any) -> tuple[TaskSpec, Path]:
     """
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_text(path))
     except OSError as exc:
         raise AlignlabError(f"cannot read task file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -173,7 +174,7 @@ def read_rows(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     """Rows of a JSONL or CSV file, each with its ``file:line`` location for error messages."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path, "utf-8-sig")
     except OSError as exc:
         raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
     if path.suffix.lower() in {".csv", ".tsv"}:

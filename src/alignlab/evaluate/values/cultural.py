@@ -21,6 +21,7 @@ import yaml
 
 from alignlab.errors import DataError
 from alignlab.evaluate.values.scoring import pearson_ci, summary
+from alignlab.files import read_text
 
 HOFSTEDE: dict[str, str] = {
     "pdi": "Power distance",
@@ -45,7 +46,7 @@ def pole_score(dist: Sequence[float], reverse: bool = False) -> float:
 def load_population_dimensions(path: str | Path) -> dict[str, dict[str, float]]:
     """``populations.<name>.dimensions`` from a YAML file → {population: {dimension: score}}."""
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        doc = yaml.safe_load(read_text(path)) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"{path}: cannot read population table: {exc}") from None
     pops = doc.get("populations") if isinstance(doc, dict) else None

@@ -17,7 +17,6 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.stats import mean_ci
 from alignlab.evaluate.values.cultural import cultural_metrics, load_population_dimensions, pole_score
 from alignlab.evaluate.values.scoring import option_probs, summary
+from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -282,7 +282,7 @@ def builtin_items() -> list[OpinionItem]:
 
 def merge_selections(items: list[OpinionItem], yaml_path: str) -> list[OpinionItem]:
     """Add ``populations.<name>.selections.<item id>`` shares from a population table to the items."""
-    doc = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8")) or {}
+    doc = yaml.safe_load(read_text(yaml_path)) or {}
     by_id = {it.id: it for it in items}
     for name, body in (doc.get("populations") or {}).items():
         for item_id, shares in ((body or {}).get("selections") or {}).items():

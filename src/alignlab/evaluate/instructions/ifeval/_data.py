@@ -16,6 +16,7 @@ from typing import Any
 from alignlab.data._io import json_lines
 from alignlab.errors import DataError
 from alignlab.evaluate.instructions.ifeval._registry import get_instruction
+from alignlab.files import read_text
 
 
 @dataclass
@@ -67,18 +68,23 @@ def parse_prompts(text: str, where: str = "<prompts>") -> list[IFEvalPrompt]:
 
 def read_prompts(path: str | Path) -> list[IFEvalPrompt]:
     path = Path(path)
-    return parse_prompts(path.read_text(encoding="utf-8"), str(path))
+    prompts = parse_prompts(read_text(path), str(path))
+    if not prompts:
+        raise DataError(f"{path}: no prompts", hint="the file is empty")
+    return prompts
 
 
 def read_responses(path: str | Path) -> list[dict[str, Any]]:
     """Rows with ``prompt`` and ``response`` (``key`` optional)."""
     path = Path(path)
     rows = []
-    for n, row in json_lines(path.read_text(encoding="utf-8"), str(path)):
+    for n, row in json_lines(read_text(path), str(path)):
         for name in ("prompt", "response"):
             if not isinstance(row.get(name), str):
                 raise DataError(f"{path}:{n}: field {name!r} must be a string")
         rows.append(row)
+    if not rows:
+        raise DataError(f"{path}: no responses", hint="the file is empty")
     return rows
 
 

@@ -1,0 +1,198 @@
+"""Findings of probing alignlab as an attacker and as a careless user would (issue 21), one test each: bad input is
+a one-line error naming the file, never a silent success; the arena's access can be revoked and is throttled.
+
+Each test failed on 92931d9 and passes now. The arena's browser-driven checks are in test_arena_browser.py."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from alignlab.cli.main import app
+
+ROW = {"prompt": "Say hi.", "completion": "Hi."}
+
+
+def _cli(*argv: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(argv))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def _one_error(out: str) -> str:
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in out, out
+    return errors[0]
+
+
+# -- data commands never succeed on nothing ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("content", "first_problem"), [
+    (b"prompt,completion\nSay hi.,Hi.\n", "invalid JSON"),
+    (b'["a", "b"]\n"text"\n', "expected a JSON object, got list"),
+    (bytes(range(256)) * 8, "invalid JSON"),  # a binary file
+])
+@pytest.mark.parametrize("command", ["validate", "stats", "convert"])
+def test_data_command_on_a_file_where_no_row_parses_fails_naming_the_first_line(
+        tmp_path: Path, content: bytes, first_problem: str, command: str) -> None:
+    src = tmp_path / "rows.jsonl"
+    src.write_bytes(content)
+    out_file = tmp_path / "out.jsonl"
+    argv = ["data", command, str(src)] + ([str(out_file)] if command == "convert" else [])
+    code, out = _cli(*argv)
+    error = _one_error(out)
+    assert code == 2 and f"{src}:1:" in error and first_problem in error and "parses as jsonl" in error
+    assert not out_file.exists()  # convert wrote no empty file
+
+
+def _gz(tmp_path: Path, name: str, rows: list[dict], n: int = 2000) -> bytes:
+    return gzip.compress("".join(json.dumps(r) + "\n" for r in rows * n).encode())
+
+
+@pytest.mark.parametrize("command", [("data", "validate"), ("data", "stats"), ("ratings",)])
+def test_truncated_gzip_is_a_one_line_error_not_aborted(tmp_path: Path, command: tuple[str, ...]) -> None:
+    row = ROW if command[0] == "data" else {"model_a": "x", "model_b": "y", "winner": "model_a"}
+    data = _gz(tmp_path, "x", [row])
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    code, out = _cli(*command, str(path))
+    assert code == 2 and "Aborted" not in out
+    assert "truncated" in _one_error(out) and str(path) in out
+
+
+@pytest.mark.parametrize("damage", ["crc", "header"])
+def test_corrupt_gzip_is_a_one_line_error_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    data = bytearray(_gz(tmp_path, "x", [ROW]))
+    if damage == "crc":
+        data[-6] ^= 0xFF
+    else:
+        data[2] = 0x63  # compression method
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(bytes(data))
+    code, out = _cli("data", "validate", str(path))
+    assert code == 2 and "corrupt gzip" in _one_error(out) and str(path) in out
+
+
+def test_invalid_utf8_in_a_task_data_file_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "data.jsonl").write_bytes(b'{"prompt": "a", "completion": "b"}\n{"prompt": "caf\xe9"}\n')
+    task = tmp_path / "task.yaml"
+    task.write_text("name: instructions/t\ndata: data.jsonl\ntype: generate\ntemplate: '{prompt}'\n"
+                    "target_field: completion\n")
+    code, out = _cli("eval", "--suite", str(task), "--model", "hf:/nonexistent")
+    assert code == 2 and f"{tmp_path / 'data.jsonl'}:2: not UTF-8" in _one_error(out)
+
+
+def test_invalid_utf8_in_ifeval_responses_names_file_and_line(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(json.dumps({"key": 1, "prompt": "p", "instruction_id_list": ["punctuation:no_comma"],
+                                   "kwargs": [{}]}) + "\n")
+    responses = tmp_path / "responses.jsonl"
+    responses.write_bytes(b'{"prompt": "p", "response": "caf\xe9"}\n')
+    code, out = _cli("score", "ifeval", "--prompts", str(prompts), "--responses", str(responses),
+                     "--out", str(tmp_path / "run"))
+    assert code == 2 and f"{responses}:1: not UTF-8" in _one_error(out)
+
+
+def test_invalid_utf8_in_battles_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "battles.jsonl"
+    path.write_bytes(b'{"model_a": "x", "model_b": "y", "winner": "model_a"}\n'
+                     b'{"model_a": "x\xff", "model_b": "y", "winner": "model_a"}\n')
+    code, out = _cli("ratings", str(path))
+    assert code == 2 and f"{path}:2: not UTF-8" in _one_error(out)
+
+
+# -- ratings say what limits them ----------------------------------------------------------------------------------
+
+
+def _battles(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path = tmp_path / "battles.jsonl"
+    path.write_text("".join(json.dumps({"model_a": a, "model_b": b, "winner": w}) + "\n" for a, b, w in rows))
+    return path
+
+
+def test_ratings_warn_that_one_battle_gives_no_ci(tmp_path: Path) -> None:
+    code, out = _cli("ratings", str(_battles(tmp_path, [("x", "y", "model_a")])), "--bootstrap", "50")
+    assert code == 0 and "warning: too few battles for a confidence interval" in out and "x (1)" in out
+
+
+def test_ratings_rank_disconnected_groups_separately_and_warn(tmp_path: Path) -> None:
+    rows = [("a", "b", "model_a")] * 30 + [("a", "b", "model_b")] * 10 + [("c", "d", "model_a")] * 40
+    code, out = _cli("ratings", str(_battles(tmp_path, rows)), "--bootstrap", "100", "--format", "json")
+    assert code == 0 and "2 unconnected groups of models" in out
+    board = json.loads(out[out.index("{"):])
+    groups = {r["model"]: (r["group"], r["rank"]) for r in board["models"]}
+    assert groups["a"][0] == groups["b"][0] != groups["c"][0] == groups["d"][0]
+    # c beat d 40 times out of 40: ranked first within its group, never compared with a or b.
+    assert groups["c"][1] == 1 and groups["d"][1] == 2 and groups["a"][1] == 1
+
+
+# -- killed writes and goal checks ---------------------------------------------------------------------------------
+
+
+def test_temp_file_of_a_killed_convert_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    script = ("import itertools, time\nfrom alignlab.data import write_records\n"
+              "def rows():\n    for i in itertools.count():\n        yield {'i': i}\n"
+              "        if i > 5000: time.sleep(0.01)\n"
+              f"write_records(rows(), {str(out)!r})\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".out.jsonl.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    leftovers = list(tmp_path.glob(".out.jsonl.*.tmp"))
+    assert leftovers and not out.exists()
+    from alignlab.data import write_records
+
+    write_records([{"i": 1}], out)
+    assert out.exists() and not list(tmp_path.glob(".out.jsonl.*.tmp"))
+
+
+def test_atomic_write_removes_a_dead_writers_temp_file_but_not_a_live_ones(tmp_path: Path) -> None:
+    from alignlab._atomic import write_text_atomic
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".state.json.abcd1234.{int(dead.stdout)}.tmp"
+    live = tmp_path / f".state.json.abcd1234.{os.getppid()}.tmp"  # pytest's parent: alive
+    stale.write_text("half")
+    live.write_text("half")
+    write_text_atomic(tmp_path / "state.json", "{}")
+    assert not stale.exists() and live.exists()
+
+
+GOAL = """\
+name: tiny
+level: preferences
+model: default
+representation: {kind: preference-pairs, heldout_fraction: 0.5}
+align:
+  method: dpo
+  trainer: {max_steps: 2}
+evaluate:
+  - preferences/hhh-pairs
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "needle"), [
+    ("max_steps: 2", "max_stepz: 2", "trainer.max_stepz: not a field"),
+    ("preferences/hhh-pairs", "preferences/no-such-suite", "unknown suite 'preferences/no-such-suite'"),
+])
+def test_goal_show_rejects_what_goal_run_rejects(tmp_path: Path, old: str, new: str, needle: str) -> None:
+    path = tmp_path / "goal.yaml"
+    path.write_text(GOAL.replace(old, new))
+    code, out = _cli("goal", "show", str(path))
+    assert code == 2 and needle in _one_error(out)
