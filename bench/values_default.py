@@ -20,8 +20,8 @@ import alignlab.evaluate.values.surveys  # noqa: F401 - registers the surveys
 from _report import write_section
 from alignlab.evaluate import build_suite, run_eval
 from alignlab.evaluate.values.scoring import survey_metrics
-from alignlab.goals import MORAL_FOUNDATIONS, SCHWARTZ, load_profile
 from alignlab.models import load_model
+from alignlab.targets import MORAL_FOUNDATIONS, SCHWARTZ, load_profile
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "src/alignlab/suites/data/target_profile_example.yaml"

@@ -11,8 +11,8 @@ import pytest
 
 from alignlab.align.ai_feedback import agreement_with_human, ai_preferences, labelled_pairs, parse_verdict
 from alignlab.errors import LoglikelihoodUnsupported
-from alignlab.goals.constitution import load_constitution
 from alignlab.models import Model
+from alignlab.targets.constitution import load_constitution
 from cai_scripted import ScriptedChat, ScriptedScorer
 
 REPO = Path(__file__).resolve().parents[1]

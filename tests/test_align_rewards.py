@@ -12,8 +12,8 @@ import pytest
 
 from alignlab.align.rewards import RewardError, RewardSpec, build_reward, build_rewards, register_reward, reward_names
 from alignlab.errors import AlignlabError, DataError
-from alignlab.goals.values import SCHWARTZ
 from alignlab.models import Model
+from alignlab.targets.values import SCHWARTZ
 from scripted import Scripted
 
 REPO = Path(__file__).resolve().parents[1]

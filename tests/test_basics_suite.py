@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from alignlab.evaluate import build_suite
-from alignlab.suites.basics import check
+from alignlab.evaluate.instructions.basics import check
 
 
 @pytest.mark.parametrize(

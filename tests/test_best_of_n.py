@@ -10,8 +10,8 @@ import pytest
 
 from alignlab.align.best_of_n import best_of_n_pairs, sample_and_score
 from alignlab.errors import AlignlabError
-from alignlab.goals.values import SCHWARTZ
 from alignlab.models import GenerateRequest, GenerateResult, Model, ModelAPI, load_model
+from alignlab.targets.values import SCHWARTZ
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "src/alignlab/suites/data/target_profile_example.yaml"

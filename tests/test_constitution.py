@@ -9,9 +9,9 @@ import pytest
 
 from alignlab.align.constitutional import critique_revise, critique_stats, preference_rows, sft_rows
 from alignlab.errors import AlignlabError
-from alignlab.goals import SCHWARTZ
-from alignlab.goals.constitution import Constitution, builtin_constitutions, load_constitution
 from alignlab.models import Model, ResponseCache
+from alignlab.targets import SCHWARTZ
+from alignlab.targets.constitution import Constitution, builtin_constitutions, load_constitution
 from cai_scripted import ScriptedChat
 
 # ---------------------------------------------------------------- constitutions

@@ -15,9 +15,9 @@ from alignlab.data import SafetyPrompt
 from alignlab.errors import AlignlabError
 from alignlab.goals._builders import BuildContext, get_builder
 from alignlab.goals._goal import load_goal
-from alignlab.goals._yaml import load_yaml
-from alignlab.goals.constitution import builtin_constitutions, load_constitution
+from alignlab.located_yaml import load_yaml
 from alignlab.models import Model
+from alignlab.targets.constitution import builtin_constitutions, load_constitution
 from cai_scripted import ScriptedChat
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from alignlab.evaluate.stats import mean_ci
-from alignlab.goals.values import MORAL_FOUNDATIONS, SCHWARTZ
 from alignlab.report import build_report, validate_results
 from alignlab.report.html import refusal_metrics, value_metrics
 from alignlab.report.schema import results_problems
+from alignlab.targets.values import MORAL_FOUNDATIONS, SCHWARTZ
 
 SCRIPT_OUTPUT = "<script>alert(1)</script>"
 BREAKOUT_OUTPUT = "</script><img src=x onerror=alert(2)> & \u2028 done"

@@ -15,8 +15,8 @@ from alignlab.align.self_align import (
     self_align_stats,
 )
 from alignlab.errors import AlignlabError
-from alignlab.goals.constitution import load_constitution
 from alignlab.models import Model
+from alignlab.targets.constitution import load_constitution
 from cai_scripted import ScriptedChat
 
 

@@ -11,8 +11,8 @@ import pytest
 
 import alignlab.evaluate.values.classifier as vc
 from alignlab.evaluate import SuiteSkipped, build_suite, run_eval
-from alignlab.goals import SCHWARTZ
 from alignlab.models import Model
+from alignlab.targets import SCHWARTZ
 from scripted import Scripted
 
 ALL_ZERO = {k: 0 for k in SCHWARTZ.keys}

@@ -13,8 +13,8 @@ import pytest
 
 import alignlab.evaluate.values.dilemmas as dil
 from alignlab.evaluate import Output, build_suite, run_eval
-from alignlab.goals import SCHWARTZ
 from alignlab.models import load_model
+from alignlab.targets import SCHWARTZ
 
 SD, ST, HE = "self_direction", "stimulation", "hedonism"
 

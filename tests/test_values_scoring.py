@@ -21,8 +21,8 @@ from alignlab.evaluate.values.scoring import (
     survey_metrics,
     value_profile,
 )
-from alignlab.goals import SCHWARTZ, load_profile, parse_profile
-from alignlab.goals.profiles import distance, pearson, spearman
+from alignlab.targets import SCHWARTZ, load_profile, parse_profile
+from alignlab.targets.profiles import distance, pearson, spearman
 
 
 def test_likert_from_logprobs_hand_computed() -> None:

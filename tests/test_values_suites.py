@@ -14,8 +14,8 @@ import alignlab.evaluate.values.surveys as sv
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate import build_suite, run_eval
 from alignlab.evaluate.values.scoring import survey_metrics
-from alignlab.goals import HHH, MORAL_FOUNDATIONS, SCHWARTZ, get_system
 from alignlab.models import load_model
+from alignlab.targets import HHH, MORAL_FOUNDATIONS, SCHWARTZ, get_system
 
 EXAMPLE_TARGET = str(resources.files("alignlab.suites").joinpath("data/target_profile_example.yaml"))
 

@@ -10,7 +10,7 @@ they load when training starts.
 """
 
 from alignlab.align._datasets import build_dataset, load_rows
-from alignlab.align._recipe import METHODS, DataSpec, LoraSpec, Recipe, load_recipe
+from alignlab.align._recipe import METHODS, DataSpec, LoraSpec, Recipe, load_recipe, resolve_model_spec, resolve_path
 from alignlab.align._train import TrainResult, check_recipe, model_path, train, trainer_config
 from alignlab.align.ai_feedback import AIFeedback, AIPreference, agreement_with_human, ai_preferences, labelled_pairs
 from alignlab.align.best_of_n import best_of_n_pairs
@@ -45,6 +45,8 @@ __all__ = [
     "load_rows",
     "model_path",
     "register_reward",
+    "resolve_model_spec",
+    "resolve_path",
     "reward_names",
     "self_align",
     "self_align_sft_rows",

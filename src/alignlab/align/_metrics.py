@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from alignlab.report._svg import ACCENT, _svg, _t, _ticks
+from alignlab.report.svg import ACCENT, document, escape_text, ticks
 
 # Panels, in order, each with the logged keys it draws (the first key in accent colour; eval_* keys dashed).
 PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -105,11 +105,11 @@ def _panel(title: str, lines: list[tuple[str, list[tuple[float, float]]]], width
     def py(y: float) -> float:
         return top + (1 - (y - y0) / (y1 - y0)) * ph
 
-    body = [f'<text x="{left}" y="14" font-weight="bold">{_t(title)}</text>']
-    for tick in _ticks(y0, y1, 4):
+    body = [f'<text x="{left}" y="14" font-weight="bold">{escape_text(title)}</text>']
+    for tick in ticks(y0, y1, 4):
         body.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#ddd"/>'
                     f'<text x="{left - 4}" y="{py(tick) + 4:.1f}" text-anchor="end" fill="#666">{tick:g}</text>')
-    for tick in _ticks(x0, x1, 4):
+    for tick in ticks(x0, x1, 4):
         if tick != int(tick):  # steps are whole numbers
             continue
         body.append(f'<text x="{px(tick):.1f}" y="{height - 8}" text-anchor="middle" fill="#666">{tick:g}</text>')
@@ -118,10 +118,11 @@ def _panel(title: str, lines: list[tuple[str, list[tuple[float, float]]]], width
         dash = ' stroke-dasharray="4 3"' if key.startswith("eval_") else ""
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
         body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"{dash}>'
-                    f"<title>{_t(key)}</title></polyline>")
+                    f"<title>{escape_text(key)}</title></polyline>")
         if len(pts) == 1:
             body.append(f'<circle cx="{px(pts[0][0]):.1f}" cy="{py(pts[0][1]):.1f}" r="2.5" fill="{colour}"/>')
-        body.append(f'<text x="{left + pw}" y="{14 + 12 * i}" text-anchor="end" fill="{colour}">{_t(key)}</text>')
+        body.append(f'<text x="{left + pw}" y="{14 + 12 * i}" text-anchor="end" fill="{colour}">'
+                    f'{escape_text(key)}</text>')
     return body
 
 
@@ -135,13 +136,13 @@ def plot_metrics(rows: Sequence[dict[str, Any]], out: Path, title: str = "traini
     if not panels:
         return None
     w, h, cols = 360, 200, 2
-    body = [f'<text x="8" y="16" font-weight="bold" font-size="14">{_t(title)}'
+    body = [f'<text x="8" y="16" font-weight="bold" font-size="14">{escape_text(title)}'
             '<tspan font-weight="normal" fill="#666"> (x: optimizer step)</tspan></text>']
     for i, (name, lines) in enumerate(panels):
         dx, dy = (i % cols) * w, 24 + (i // cols) * h
         body.append(f'<g transform="translate({dx},{dy})">{"".join(_panel(name, lines, w, h))}</g>')
     height = 24 + math.ceil(len(panels) / cols) * h
-    svg = _svg(w * cols, height, title, body).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    svg = document(w * cols, height, title, body).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     tmp = out.with_suffix(".svg.tmp")
     tmp.write_text(svg, encoding="utf-8")
     tmp.replace(out)

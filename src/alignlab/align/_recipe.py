@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from alignlab.align.rewards import RewardSpec
 from alignlab.errors import AlignlabError
 from alignlab.files import read_text
-from alignlab.goals._yaml import line_of, load_yaml, located_error
+from alignlab.located_yaml import line_of, load_yaml, located_error
 
 Method = Literal["sft", "reward", "dpo", "kto", "orpo", "rloo", "grpo"]
 METHODS: tuple[str, ...] = ("sft", "reward", "dpo", "kto", "orpo", "rloo", "grpo")
@@ -140,21 +140,21 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 _HUB = "hf://"
 
 
-def _resolve(value: str | None, base: Path) -> str | None:
+def resolve_path(value: str | None, base: Path) -> str | None:
     if value is None or value.startswith(_HUB):
         return value
     p = Path(value).expanduser()
     return str(p if p.is_absolute() else (base / p).resolve())
 
 
-def _resolve_model(spec: str, base: Path) -> str:
+def resolve_model_spec(spec: str, base: Path) -> str:
     """Relative paths in ``hf:``/``gguf:`` specs and plain dirs resolve against the recipe's folder."""
     name, sep, target = spec.partition(":")
     if sep and name in ("hf", "gguf"):
-        return f"{name}:{_resolve(target, base)}"
+        return f"{name}:{resolve_path(target, base)}"
     if spec == "default" or sep and len(name) > 1:  # other backends (openai:...) are rejected later with a hint
         return spec
-    return str(_resolve(spec, base))
+    return str(resolve_path(spec, base))
 
 
 def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None, *, method: str | None = None) -> Recipe:
@@ -182,11 +182,11 @@ def load_recipe(path: str | Path, overrides: dict[str, Any] | None = None, *, me
     except ValidationError as exc:
         raise located_error(exc, where, node, hint=HINT) from None
     base = src.resolve().parent
-    recipe.model = _resolve_model(recipe.model, base)
-    recipe.data.path = str(_resolve(recipe.data.path, base))
-    recipe.data.eval_path = _resolve(recipe.data.eval_path, base)
-    recipe.output_dir = str(_resolve(recipe.output_dir, base))
+    recipe.model = resolve_model_spec(recipe.model, base)
+    recipe.data.path = str(resolve_path(recipe.data.path, base))
+    recipe.data.eval_path = resolve_path(recipe.data.eval_path, base)
+    recipe.output_dir = str(resolve_path(recipe.output_dir, base))
     if recipe.reward_model:
-        recipe.reward_model = _resolve_model(recipe.reward_model, base)
+        recipe.reward_model = resolve_model_spec(recipe.reward_model, base)
     recipe._source, recipe._node = src, node
     return recipe

@@ -33,7 +33,7 @@ from alignlab.align.rewards import (
     resolve_path,
     resolve_spec,
 )
-from alignlab.goals.profiles import TargetProfile, distance, load_profile, pearson, spearman
+from alignlab.targets.profiles import TargetProfile, distance, load_profile, pearson, spearman
 
 METRICS = ("pearson", "spearman", "cosine", "neg_distance")
 
@@ -91,8 +91,8 @@ class ValueProfileReward(RewardFunction):
 def make_classifier(classifier: Any, system_key: str, max_tokens: int = 160, base_dir: Path | None = None) -> Any:
     """A ``ValueClassifier`` from a judge model spec, a ``Model``, or an object that already classifies."""
     from alignlab.evaluate.values.classifier import JudgeValueClassifier
-    from alignlab.goals.values import SYSTEMS
     from alignlab.models import Model, load_model
+    from alignlab.targets.values import SYSTEMS
 
     if hasattr(classifier, "classify"):
         return classifier

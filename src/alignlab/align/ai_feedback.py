@@ -29,8 +29,8 @@ from alignlab.align._cai_common import user_text
 from alignlab.errors import DataError, LoglikelihoodUnsupported
 from alignlab.evaluate.judges import parse_pairwise
 from alignlab.evaluate.stats import mean_ci
-from alignlab.goals.constitution import Constitution, Principle, load_constitution
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Message, Model
+from alignlab.targets.constitution import Constitution, Principle, load_constitution
 
 Mode = Literal["auto", "logprob", "generate"]
 Label = Literal["chosen", "rejected", "tie"]

@@ -23,8 +23,8 @@ from typing import Any
 
 from alignlab.align._cai_common import PromptItem, echoes, prompt_items, similarity, strip_label
 from alignlab.evaluate.stats import mean_ci
-from alignlab.goals.constitution import Constitution, Principle, load_constitution
 from alignlab.models import GenerateRequest, Message, Model
+from alignlab.targets.constitution import Constitution, Principle, load_constitution
 
 PROBLEMS = ("error", "empty", "echo")
 """Why a revision is not accepted: the call failed, no text after cleaning, or it repeats a request (or, nearly

@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alignlab.align._cai_common import prompt_items, similarity
 from alignlab.errors import AlignlabError
 from alignlab.files import read_text
-from alignlab.goals._yaml import line_of, load_yaml
-from alignlab.goals.constitution import Constitution, load_constitution
+from alignlab.located_yaml import line_of, load_yaml
 from alignlab.models import GenerateRequest, Message, Model
+from alignlab.targets.constitution import Constitution, load_constitution
 
 PROBLEMS = ("error", "empty", "thought_only", "copied_exemplar")
 
@@ -49,7 +49,7 @@ def load_exemplars(path: str | Path | None = None) -> list[Exemplar]:
     """Exemplars from a YAML file with an ``exemplars:`` list (alignlab's own five when ``path`` is None)."""
     if path is None:
         where = "self_align_exemplars.yaml"
-        text = resources.files("alignlab.goals").joinpath(where).read_text(encoding="utf-8")
+        text = resources.files("alignlab.targets").joinpath(where).read_text(encoding="utf-8")
     else:
         where = str(path)
         try:

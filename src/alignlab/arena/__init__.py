@@ -21,13 +21,15 @@ __all__ = [
     "import_verdicts",
     "make_engine",
     "migrate",
+    "parse_run_arg",
     "preference_rows",
+    "secret",
 ]
 
 _WHERE = {
-    "ImportReport": "_import", "import_runs": "_import", "import_verdicts": "_import",
+    "ImportReport": "_import", "import_runs": "_import", "import_verdicts": "_import", "parse_run_arg": "_import",
     "Settings": "app", "create_app": "app",
-    "add_annotator": "_db", "make_engine": "_db", "migrate": "_db",
+    "add_annotator": "_db", "make_engine": "_db", "migrate": "_db", "secret": "_db",
     "arena_stats": "_stats", "cohen_kappa": "_stats", "fleiss_kappa": "_stats",
     "export_preferences": "_export", "preference_rows": "_export",
 }

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 
 from alignlab.arena._db import write
 from alignlab.arena._models import Prompt, Response, Verdict
-from alignlab.data._io import json_lines
+from alignlab.data import json_lines
 from alignlab.errors import DataError
 from alignlab.files import read_text
 

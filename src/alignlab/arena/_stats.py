@@ -234,8 +234,7 @@ def _ratings(engine: Engine) -> tuple[list[dict[str, Any]], float | None]:
 
 def arena_stats(engine: Engine, bootstrap: int = 200, seed: int = 0) -> ArenaStats:
     """Everything the leaderboard page shows, computed from the database."""
-    from alignlab.evaluate.preferences import battles_from_records, leaderboard
-    from alignlab.evaluate.preferences._bt import win_matrix
+    from alignlab.evaluate.preferences import battles_from_records, leaderboard, win_matrix
 
     votes = _votes(engine)
     board, models, wins, games = None, [], [], []

@@ -26,7 +26,7 @@ class Ties(StrEnum):
 
 
 def _engine(db: str):  # noqa: ANN202 - a SQLAlchemy Engine
-    from alignlab.arena._db import make_engine, migrate
+    from alignlab.arena import make_engine, migrate
 
     engine = make_engine(db)
     migrate(engine)
@@ -55,7 +55,7 @@ def serve(
 
     import uvicorn
 
-    from alignlab.arena._db import secret
+    from alignlab.arena import secret
     from alignlab.arena.app import DEFAULT_PRINCIPLES, Settings
 
     engine = _engine(db)
@@ -76,7 +76,7 @@ def import_(
     db: str = DbOption,
 ) -> None:
     """Import evaluation runs' free-text outputs as prompts × models (idempotent)."""
-    from alignlab.arena._import import import_runs, parse_run_arg
+    from alignlab.arena import import_runs, parse_run_arg
 
     pairs = [parse_run_arg(r) for r in runs]
     report = import_runs(_engine(db), pairs)
@@ -93,7 +93,7 @@ def import_verdicts_(
     db: str = DbOption,
 ) -> None:
     """Import pairwise verdicts of a judge or reward model, for judge–human agreement."""
-    from alignlab.arena._import import import_verdicts
+    from alignlab.arena import import_verdicts
 
     typer.echo(f"new verdicts from {source}: {import_verdicts(_engine(db), path, source)}")
 
@@ -102,7 +102,7 @@ def import_verdicts_(
 @friendly_errors
 def invite(names: list[str] = typer.Argument(..., help="Annotator names."), db: str = DbOption) -> None:
     """Create annotators and print their invite tokens (shown once; only a hash is stored)."""
-    from alignlab.arena._db import add_annotator
+    from alignlab.arena import add_annotator
 
     engine = _engine(db)
     for name in names:
@@ -119,7 +119,7 @@ def export(
                               "'Both bad' votes are always dropped."),
 ) -> None:
     """Write votes as prompt/chosen/rejected pairs that `alignlab align dpo|reward` read."""
-    from alignlab.arena._export import export_preferences
+    from alignlab.arena import export_preferences
 
     n = export_preferences(_engine(db), out, ties.value)
     typer.echo(f"wrote {n} preference pairs to {out}")
@@ -131,7 +131,7 @@ def stats(db: str = DbOption, bootstrap: int = typer.Option(1000, min=0, help="B
     """Print the leaderboard, agreement and judge–human agreement as JSON."""
     from dataclasses import asdict
 
-    from alignlab.arena._stats import arena_stats
+    from alignlab.arena import arena_stats
 
     s = arena_stats(_engine(db), bootstrap=bootstrap)
     typer.echo(json.dumps({"n_votes": s.n_votes, "outcomes": s.outcomes,

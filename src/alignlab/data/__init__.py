@@ -31,7 +31,7 @@ from alignlab.data._eval_records import (
     QuestionnaireItem,
     SafetyPrompt,
 )
-from alignlab.data._io import open_source, parse_hub, write_records
+from alignlab.data._io import json_lines, open_source, parse_hub, write_records
 from alignlab.data._pipeline import SkipReport, convert, iter_records, read_records
 from alignlab.data._records import (
     LanguageModeling,
@@ -92,6 +92,7 @@ __all__ = [
     "get_adapter",
     "infer_kind",
     "is_conversational",
+    "json_lines",
     "iter_records",
     "maybe_conversational",
     "maybe_extract_prompt",

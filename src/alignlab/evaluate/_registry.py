@@ -15,7 +15,7 @@ SuiteFactory = Callable[..., Suite]
 _SUITES: dict[str, SuiteFactory] = {}
 # Modules that register built-in suites when imported; imported on first lookup to keep start-up fast.
 _BUILTIN_MODULES = [
-    "alignlab.suites.basics",
+    "alignlab.evaluate.instructions.basics",
     "alignlab.evaluate.instructions.ifeval.suite",
     "alignlab.evaluate.tasks.yaml_task",
     "alignlab.evaluate.instructions.arena",
@@ -55,6 +55,13 @@ def _load_builtins() -> None:
 def suite_names() -> list[str]:
     _load_builtins()
     return sorted(_SUITES)
+
+
+def suite_parameters(name: str) -> set[str]:
+    """The parameter names of a registered suite's factory, run-wide context included (none for YAML tasks)."""
+    _load_builtins()
+    factory = _SUITES.get(name)
+    return set(inspect.signature(factory).parameters) if factory else set()
 
 
 def parse_suite_spec(spec: str) -> tuple[str, dict[str, Any]]:

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from alignlab.errors import AlignlabError
+from alignlab.targets.levels import Level
 
 if TYPE_CHECKING:
     from alignlab.models import Model, Prompt
-
-Level = Literal["instructions", "preferences", "values"]
-LEVELS: tuple[Level, ...] = ("instructions", "preferences", "values")
-
 
 @dataclass
 class Sample:

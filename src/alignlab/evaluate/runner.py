@@ -24,8 +24,9 @@ import yaml
 
 from alignlab._atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from alignlab.errors import AlignlabError
-from alignlab.evaluate._suite import LEVELS, Output, Sample, Suite
+from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.models import Model
+from alignlab.targets.levels import LEVELS
 
 RESULTS_SCHEMA_VERSION = 1
 _VERSIONED = ["alignlab", "torch", "transformers", "trl", "peft", "llama_cpp_python", "vllm", "httpx", "numpy"]

@@ -114,7 +114,7 @@ def _resolve(value: str, goal: Goal) -> Path:
 
 
 def _constitution(value: str, goal: Goal) -> Any:
-    from alignlab.goals.constitution import builtin_constitutions, load_constitution
+    from alignlab.targets.constitution import builtin_constitutions, load_constitution
 
     return load_constitution(value if value in builtin_constitutions() else _resolve(value, goal))
 
@@ -122,7 +122,7 @@ def _constitution(value: str, goal: Goal) -> Any:
 def read_prompts(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     """Prompt rows (``prompt`` text or messages; ``id``, ``label``, ``category``, ``tags`` kept); ``file:line``
     errors."""
-    from alignlab.data._io import json_lines
+    from alignlab.data import json_lines
 
     try:
         text = read_text(path)
@@ -223,7 +223,7 @@ def build_ai_feedback(goal: Goal, out_dir: Path, context: BuildContext) -> Built
     (every judgement), ``heldout.jsonl`` (untouched pairs for evaluation)."""
     from alignlab.align.ai_feedback import agreement_with_human, ai_preferences, labelled_pairs
     from alignlab.evaluate.preferences.agreement import read_pairs
-    from alignlab.goals.constitution import Constitution
+    from alignlab.targets.constitution import Constitution
 
     opts = AIFeedbackOptions.model_validate(goal.representation.fields())
     seed = context.seed if opts.seed is None else opts.seed

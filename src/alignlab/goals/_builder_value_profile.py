@@ -2,7 +2,7 @@
 
     representation:
       kind: value-profile-best-of-n
-      target: profile.yaml          # a target value profile (alignlab.goals.profiles)
+      target: profile.yaml          # a target value profile (alignlab.targets.profiles)
       prompts: prompts.jsonl        # rows with `prompt` (and `id`); default: the built-in value prompts
       n: 4                          # samples per prompt; the best and worst by value-profile reward make a pair
       classifier: "hf:/models/judge"  # judge model spec (default: the goal's critic, else the policy)
@@ -62,7 +62,7 @@ def builtin_prompts_path() -> Path:
 
 def read_prompt_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows with a ``prompt`` (text or chat messages) and an ``id`` (the line number when absent)."""
-    from alignlab.data._io import json_lines
+    from alignlab.data import json_lines
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -95,8 +95,8 @@ def build_value_profile_best_of_n(goal: Goal, out_dir: Path, context: BuildConte
     from alignlab._atomic import write_jsonl_atomic
     from alignlab.align.best_of_n import sample_and_score, summarize
     from alignlab.align.rewards import build_reward
-    from alignlab.goals.profiles import load_profile
     from alignlab.models import load_model
+    from alignlab.targets.profiles import load_profile
 
     opts = ValueProfileOptions.model_validate(goal.representation.fields())
     seed = context.seed if opts.seed is None else opts.seed

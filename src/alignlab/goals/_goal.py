@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from alignlab.errors import AlignlabError
 from alignlab.files import read_text
 from alignlab.goals._builders import builder_options, get_builder
-from alignlab.goals._yaml import line_of, load_yaml, located_error, node_at
+from alignlab.located_yaml import line_of, load_yaml, located_error, node_at
 from alignlab.plans import PlanSuite
 
 Level = Literal["instructions", "preferences", "values"]
@@ -128,8 +128,7 @@ class Goal(BaseModel):
     def recipe(self, *, data_path: str | Path, output_dir: str | Path, model: str | None = None,
                limit: int | None = None) -> Any:
         """The ``alignlab.align.Recipe`` the loop trains with."""
-        from alignlab.align._recipe import Recipe, _resolve_model, load_recipe
-        from alignlab.align._recipe import _resolve as resolve_path
+        from alignlab.align import Recipe, load_recipe, resolve_model_spec, resolve_path
 
         spec = self.recipe_data(data_path=data_path, output_dir=output_dir, model=model, limit=limit)
         if "recipe" in self.align:
@@ -142,7 +141,7 @@ class Goal(BaseModel):
         base = self._source.resolve().parent if self._source else Path.cwd()
         recipe.data.eval_path = resolve_path(recipe.data.eval_path, base)
         if recipe.reward_model:
-            recipe.reward_model = _resolve_model(recipe.reward_model, base)
+            recipe.reward_model = resolve_model_spec(recipe.reward_model, base)
         # Trainer-field errors found when training starts then name the goal file's lines.
         recipe._source, recipe._node = self._source, self._align_node
         return recipe
@@ -156,7 +155,7 @@ def _resolve(path: str, base: Path) -> str:
 def _check_recipe(goal: Goal) -> None:
     """Validate the align section as a recipe now, so a typo fails before data is built or a model loads."""
     try:
-        from alignlab.align import _recipe  # noqa: F401 - only whether it is there
+        import alignlab.align  # noqa: F401 - only whether it is there
     except ImportError:  # a partial install without alignlab.align: the loop's train step reports it
         return
     goal.recipe(data_path="data/train.jsonl", output_dir="train")

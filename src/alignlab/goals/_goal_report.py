@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from alignlab.report import _svg
-from alignlab.report._svg import Point, fmt
-from alignlab.report._template import TAXONOMY, page
+from alignlab.report import TAXONOMY, page, svg
+from alignlab.report.svg import Point, fmt
 
 N_BOOT = 2000
 Z95 = 1.959963984540054
@@ -80,7 +79,7 @@ def _item_filter(metric: str) -> tuple[str, Any]:
 
 
 def _num(x: Any) -> float | None:
-    return _svg._num(x)
+    return svg.number(x)
 
 
 def _paired(metric: str, m_before: dict, m_after: dict, before: dict[str, dict], after: dict[str, dict],
@@ -205,7 +204,7 @@ def _suite_section(name: str, s: dict[str, Any]) -> str:
     if primary in s["metrics"]:
         m = s["metrics"][primary]
         pts = [Point.of("before", m["before"]), Point.of("after", m["after"])]
-        chart = f"<figure>{_svg.bars(pts, f'{name}: {primary}', label_width=80, width=480)}</figure>"
+        chart = f"<figure>{svg.bars(pts, f'{name}: {primary}', label_width=80, width=480)}</figure>"
     # Per-subset and per-section breakdowns (metric names with a "/") fold away below the headline metrics.
     n_main = sum(1 for m in s["metrics"] if m == primary or "/" not in m)
     main, detail = rows[:n_main], rows[n_main:]
@@ -228,7 +227,7 @@ def _delta_chart(suites: dict[str, Any]) -> str:
         return ""
     xs = [abs(x) for p in pts for x in (p.value, p.lo, p.hi) if x is not None] or [1.0]
     r = max(xs) * 1.1 or 1.0
-    return f"<figure>{_svg.bars(pts, 'Δ primary metric (after − before)', domain=(-r, r), label_width=300)}</figure>"
+    return f"<figure>{svg.bars(pts, 'Δ primary metric (after − before)', domain=(-r, r), label_width=300)}</figure>"
 
 
 def _svg_img(path: Path | None) -> str:

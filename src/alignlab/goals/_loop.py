@@ -104,27 +104,16 @@ def _suites(goal: Goal, names: dict[str, str], context: dict[str, Any]) -> tuple
     return suites, not_run
 
 
-def _params(suite: str) -> set[str]:
-    """The parameter names of a registered suite's factory (none for YAML tasks)."""
-    import inspect
-
-    from alignlab.evaluate._registry import _SUITES, suite_names
-
-    suite_names()  # loads the built-in suites
-    factory = _SUITES.get(suite)
-    return set(inspect.signature(factory).parameters) if factory else set()
-
-
 def _evaluate(goal: Goal, spec: str, run_dir: Path, names: dict[str, str], open_model: Callable[[str], Model],
               limit: int | None, progress: bool, role: str) -> dict[str, Any]:
     """One evaluation run of ``spec`` on the goal's suites into ``run_dir`` (resumable), plus its report.html."""
-    from alignlab.evaluate import run_eval
+    from alignlab.evaluate import run_eval, suite_parameters
 
     limits = {e.name: min(x for x in (limit, e.limit) if x) for e in goal.evaluate if limit or e.limit}
     with ExitStack() as stack:
         judge = goal.judge or goal.critic
         # A judge (often a large model) is opened only when some suite takes one.
-        wants_judge = judge is not None and any("judge" in _params(e.name) for e in goal.evaluate)
+        wants_judge = judge is not None and any("judge" in suite_parameters(e.name) for e in goal.evaluate)
         context: dict[str, Any] = {"judge": stack.enter_context(open_model(judge)) if wants_judge else None}
         if goal.reward_model:
             from alignlab.models.reward import load_reward_model

@@ -14,8 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alignlab.errors import AlignlabError
-from alignlab.evaluate._suite import LEVELS
 from alignlab.files import read_text
+from alignlab.targets.levels import LEVELS
 
 
 class PlanSuite(BaseModel):

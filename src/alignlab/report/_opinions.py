@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from alignlab.report._browser import read_records
-from alignlab.report._svg import ACCENT, FONT, _ticks, fmt
+from alignlab.report.svg import ACCENT, FONT, fmt, ticks
 
 MAX_ITEMS = 30
 """Items drawn per suite; the samples jsonl holds the rest."""
@@ -78,7 +78,7 @@ def question_of(record: dict[str, Any]) -> str:
 
 def collect(records: Iterable[dict[str, Any]]) -> tuple[list[ItemView], int]:
     """Items with both a model distribution and population shares, plus how many items lacked one of them."""
-    from alignlab.evaluate.values.opinions import similarity  # lazy: keeps `import alignlab.report` light
+    from alignlab.targets.opinions import similarity  # lazy: keeps `import alignlab.report` light
 
     dists: dict[str, list[list[float]]] = {}
     info: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # item → (first record, its selections)
@@ -141,7 +141,7 @@ def chart(item: ItemView, colours: dict[str, str], width: int = WIDTH) -> str:
             label = f"{name} · sim {fmt(item.similarity.get(name), 2)}{least}"
         body.append(f'<rect x="{lx}" y="{ly + 1}" width="10" height="10" fill="{colour}"/>'
                     f'<text x="{lx + 14}" y="{ly + 10}">{_cut(label, 34)}</text>')
-    for tick in _ticks(0.0, hi, 4):
+    for tick in ticks(0.0, hi, 4):
         tx = x0 + tick / hi * plot_w
         body.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{top - 2}" y2="{height - 16}" stroke="#e4e4e4"/>'
                     f'<text x="{tx:.1f}" y="{height - 4}" text-anchor="middle" fill="#666" font-size="10">'

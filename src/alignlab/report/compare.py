@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from alignlab.errors import AlignlabError
-from alignlab.report import _svg
-from alignlab.report._svg import Point, fmt
+from alignlab.report import svg
 from alignlab.report._template import page
 from alignlab.report.html import LEVELS, load_run
+from alignlab.report.svg import Point, fmt
 
 Z95 = 1.959963984540054
 # Primary metrics where smaller is better; everything else is taken as larger-is-better.
@@ -73,7 +73,7 @@ class Leaderboard:
 
 def _cell(m: dict[str, Any] | None) -> Cell:
     p = Point.of("", m)
-    se = _svg._num((m or {}).get("stderr"))
+    se = svg.number((m or {}).get("stderr"))
     if not se and p.lo is not None and p.hi is not None and p.hi > p.lo:
         # A zero stderr (every sample scored alike, e.g. 0% correct) would make any difference "significant";
         # the CI (Wilson for 0/1 scores) still knows the uncertainty, so take its half-width / 1.96.
@@ -89,7 +89,7 @@ def _level_cell(results: dict[str, Any], level: str) -> Cell:
         c = _cell((s.get("metrics") or {}).get(s.get("primary_metric") or ""))
         if c.value is not None:
             cells.append(c)
-    score = _svg._num(info.get("score"))
+    score = svg.number(info.get("score"))
     if score is None or not cells:
         return Cell(score)
     if any(c.stderr is None for c in cells):
@@ -233,7 +233,7 @@ def to_html(board: Leaderboard) -> str:
         pts = [Point(run["label"], row[j].value, row[j].lo, row[j].hi, row[j].n)
                for run, row in zip(board.runs, board.cells, strict=True)]
         if any(p.value is not None for p in pts):
-            charts.append(f"<figure>{_svg.bars(pts, f'{col.label}: {col.metric}', label_width=200, width=560)}"
+            charts.append(f"<figure>{svg.bars(pts, f'{col.label}: {col.metric}', label_width=200, width=560)}"
                           "</figure>")
     notes = "".join(f"<li>{e(c.label)}: {e(n)}</li>" for c in board.columns for n in c.notes)
     content = (f"<section id=board><h2>Leaderboard</h2><div class=scroll><table><tr><th>#</th><th>model</th>"

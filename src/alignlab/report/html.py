@@ -17,10 +17,10 @@ from typing import Any
 
 from alignlab._atomic import write_text_atomic
 from alignlab.errors import AlignlabError
-from alignlab.goals.values import MORAL_FOUNDATIONS, SCHWARTZ, ValueSystem
-from alignlab.report import _browser, _opinions, _svg
-from alignlab.report._svg import Point, fmt
+from alignlab.report import _browser, _opinions, svg
 from alignlab.report._template import TAXONOMY, page
+from alignlab.report.svg import Point, fmt
+from alignlab.targets.values import MORAL_FOUNDATIONS, SCHWARTZ, ValueSystem
 
 LEVELS = ("instructions", "preferences", "values")
 # Per-instruction-type metrics: IFEval's ``strict/<instruction_id>``, or a suite's own ``type/<id>``.
@@ -113,14 +113,14 @@ def _scorecards(results: dict[str, Any]) -> str:
             errs = s.get("n_errors") or 0
             rows.append(f'<tr><td><a href="#suite-{_e(n)}">{_e(n)}</a><br><span class=note>{_e(pm)}'
                         f"{f' · {errs} errors' if errs else ''}</span></td>"
-                        f"<td class=num>{fmt(_svg._num(m.get('value')))}</td><td class=num>{_ci(m)}</td>"
+                        f"<td class=num>{fmt(svg.number(m.get('value')))}</td><td class=num>{_ci(m)}</td>"
                         f"<td class=num>{_e(m.get('n'))}</td></tr>")
         skipped = [f"<li>{_e(n)}: {_e(why)}</li>" for n, why in not_run.items() if n.split("/")[0] == level]
         table = ("<table><tr><th>suite · primary metric</th><th>value</th><th>95% CI</th><th>n</th></tr>"
                  f"{''.join(rows)}</table>") if rows else \
             "<p class=empty>Nothing measured at this level in this run (<code>alignlab suites</code> lists what " \
             "can be).</p>"
-        score = _svg._num(info.get("score"))
+        score = svg.number(info.get("score"))
         cards.append(
             f'<div class="card level-{level}"><h3>{_e(tax["title"])} <span class=note>({level})</span></h3>'
             f"<div class=score>{fmt(score)}</div><div class=note>level score: mean of the suites' primary metrics"
@@ -186,29 +186,29 @@ def _views(suites: dict[str, dict[str, Any]]) -> str:
         types = [Point.of(mt["id"], m) for k, m in metrics.items() if (mt := _TYPE_METRIC.match(k))]
         if types:
             figs.append(("Per-instruction-type accuracy",
-                         _svg.bars(types, f"{name}: accuracy per instruction type (strict)", domain=(0, 1),
+                         svg.bars(types, f"{name}: accuracy per instruction type (strict)", domain=(0, 1),
                                    label_width=300, width=720)))
         found = value_metrics(metrics, SCHWARTZ)
         if found:
             prefix, pts = found
             figs.append(("Value profile (Schwartz circumplex)",
-                         _svg.radar(pts, f"{name}: {prefix or 'values'}")))
+                         svg.radar(pts, f"{name}: {prefix or 'values'}")))
         found = value_metrics(metrics, MORAL_FOUNDATIONS)
         if found:
             prefix, pts = found
-            figs.append(("Moral foundations", _svg.bars([p for p in pts if p.value is not None] or pts,
+            figs.append(("Moral foundations", svg.bars([p for p in pts if p.value is not None] or pts,
                                                           f"{name}: {prefix or 'foundations'}", label_width=110,
                                                           width=480)))
         similar = sorted((Point.of(k.removeprefix("similarity/"), m) for k, m in metrics.items()
                           if k.startswith("similarity/") and k.count("/") == 1 and isinstance(m, dict)),
                          key=lambda p: -(p.value if p.value is not None else -1))
         if similar:  # opinion surveys: how close the model's answers are to each population's
-            figs.append(("Similarity to populations", _svg.bars(similar, f"{name}: 1 − Jensen–Shannon distance",
+            figs.append(("Similarity to populations", svg.bars(similar, f"{name}: 1 − Jensen–Shannon distance",
                                                                  domain=(0, 1), label_width=160, width=520)))
         for family, refusal, over in refusal_metrics(metrics):
             refusals.append((f"{name} ({family})" if family else name, refusal, over))
     if refusals:
-        figs.append(("Refusal vs over-refusal", _svg.refusal_pairs(refusals, "Refusal vs over-refusal")))
+        figs.append(("Refusal vs over-refusal", svg.refusal_pairs(refusals, "Refusal vs over-refusal")))
     if not figs:
         return ""
     note = ("<p class=note>Whiskers and bands are 95% CIs. Value profiles are ipsatised (centred on the model's "
@@ -230,8 +230,8 @@ def _metric_tables(suites: dict[str, dict[str, Any]], config: dict[str, Any]) ->
             more = (f"<details><summary>more</summary><pre>{_e(json.dumps(extra, default=str))}</pre></details>"
                     if extra else "")
             star = " ★" if metric == s.get("primary_metric") else ""
-            rows.append(f"<tr><td>{_e(metric)}{star}</td><td class=num>{fmt(_svg._num(m.get('value')))}</td>"
-                        f"<td class=num>{_ci(m)}</td><td class=num>{fmt(_svg._num(m.get('stderr')))}</td>"
+            rows.append(f"<tr><td>{_e(metric)}{star}</td><td class=num>{fmt(svg.number(m.get('value')))}</td>"
+                        f"<td class=num>{_ci(m)}</td><td class=num>{fmt(svg.number(m.get('stderr')))}</td>"
                         f"<td class=num>{_e(m.get('n'))}</td><td>{more}</td></tr>")
         errors = "".join(f"<li><code>{_e(cause)}</code> × {_e(c)}</li>" for cause, c in (s.get("errors") or {}).items())
         out.append(

@@ -1,5 +1,6 @@
 """Statistics of human-preference evaluation: win rates against a baseline and ratings over battles."""
 
+from alignlab.evaluate.preferences._bt import win_matrix
 from alignlab.evaluate.preferences.battles import (
     STYLE_FEATURES,
     WINNERS,
@@ -36,6 +37,7 @@ __all__ = [
     "read_battles",
     "text_style",
     "to_elo",
+    "win_matrix",
     "win_rate",
 ]
 

@@ -29,13 +29,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from alignlab.data._io import json_lines
+from alignlab.data import json_lines
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
-from alignlab.evaluate._suite import Level, Output, Sample, Solver, Suite
+from alignlab.evaluate._suite import Output, Sample, Solver, Suite
 from alignlab.evaluate.stats import mean_ci
 from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
+from alignlab.targets.levels import Level
 
 Normaliser = Literal["strip", "lower", "strip_punctuation", "collapse_whitespace", "remove_articles", "remove_commas"]
 LETTERS = string.ascii_uppercase

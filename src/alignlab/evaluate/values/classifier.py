@@ -18,9 +18,9 @@ from alignlab.errors import DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
 from alignlab.evaluate.stats import mean_ci
-from alignlab.goals.values import SCHWARTZ, ValueSystem
 from alignlab.models import GenerateRequest, Model
 from alignlab.suites import builtin_jsonl
+from alignlab.targets.values import SCHWARTZ, ValueSystem
 
 ValueVector = dict[str, int]
 """Value key → −1 (the text opposes the value), 0 (not relevant), +1 (it supports the value)."""

@@ -23,8 +23,8 @@ from alignlab.evaluate.preferences._bt import fit_bt
 from alignlab.evaluate.stats import mean_ci
 from alignlab.evaluate.values.scoring import option_probs, summary
 from alignlab.evaluate.values.surveys import read_jsonl
-from alignlab.goals.values import SCHWARTZ, ValueSystem
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
+from alignlab.targets.values import SCHWARTZ, ValueSystem
 
 LETTERS = ("A", "B")
 ORDERS = {"ab": (0, 1), "ba": (1, 0)}

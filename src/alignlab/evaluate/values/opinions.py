@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from alignlab.data._pipeline import SkipReport, iter_records
+from alignlab.data import SkipReport, iter_records
 from alignlab.data.adapters.opinions import GLOBALOPINIONQA_HUB, OpinionItem
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
@@ -32,6 +32,7 @@ from alignlab.evaluate.values.cultural import cultural_metrics, load_population_
 from alignlab.evaluate.values.scoring import option_probs, summary
 from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
+from alignlab.targets.opinions import js_distance, similarity
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ORDERS = ("original", "reversed", "shuffled")
@@ -41,32 +42,6 @@ SYNTHETIC_FILE = "opinion_populations_synthetic.yaml"
 
 
 # --- numerics -------------------------------------------------------------------------------------------------
-
-def normalise(shares: Sequence[float]) -> np.ndarray | None:
-    """Shares → a probability vector; None when they sum to zero (nobody answered)."""
-    p = np.asarray(shares, float)
-    total = p.sum()
-    return p / total if total > 0 else None
-
-
-def js_distance(p: Sequence[float], q: Sequence[float]) -> float:
-    """Jensen–Shannon distance, base 2 (√ of the divergence), in [0, 1]; both inputs are renormalised."""
-    a, b = normalise(p), normalise(q)
-    if a is None or b is None:
-        return float("nan")
-    m = (a + b) / 2
-
-    def kl(x: np.ndarray) -> float:
-        nz = x > 0  # 0 · log 0 = 0; m > 0 wherever x > 0
-        return float((x[nz] * np.log2(x[nz] / m[nz])).sum())
-
-    return math.sqrt(max(0.0, (kl(a) + kl(b)) / 2))  # max(): rounding can leave -1e-17
-
-
-def similarity(p: Sequence[float], q: Sequence[float]) -> float:
-    """1 − Jensen–Shannon distance: 1 for identical distributions, 0 for disjoint ones."""
-    return 1.0 - js_distance(p, q)
-
 
 def bootstrap_mean(values: Sequence[float], *, bootstrap: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Mean with a percentile bootstrap CI over the values (items); stderr is the bootstrap SD."""

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from alignlab.evaluate.stats import mean_ci
-from alignlab.goals.profiles import TargetProfile, distance, pearson, spearman
-from alignlab.goals.values import ValueSystem
+from alignlab.targets.profiles import TargetProfile, distance, pearson, spearman
+from alignlab.targets.values import ValueSystem
 
 
 def option_probs(logprobs: Sequence[float]) -> np.ndarray:

@@ -16,10 +16,10 @@ from alignlab.errors import DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.values.scoring import likert_from_choice, likert_from_logprobs, survey_metrics
-from alignlab.goals.profiles import TargetProfile, load_profile
-from alignlab.goals.values import MORAL_FOUNDATIONS, SCHWARTZ, ValueSystem
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
 from alignlab.suites import builtin_jsonl
+from alignlab.targets.profiles import TargetProfile, load_profile
+from alignlab.targets.values import MORAL_FOUNDATIONS, SCHWARTZ, ValueSystem
 
 SCALE = ("Strongly disagree", "Disagree", "Slightly disagree", "Slightly agree", "Agree", "Strongly agree")
 """Canonical order, disagree -> agree; scored 1..6."""

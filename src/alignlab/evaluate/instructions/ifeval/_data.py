@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alignlab.data._io import json_lines
+from alignlab.data import json_lines
 from alignlab.errors import DataError
 from alignlab.evaluate.instructions.ifeval._registry import get_instruction
 from alignlab.files import read_text

@@ -33,10 +33,10 @@ class Point:
         m = metric or {}
         ci = m.get("ci") or [None, None]
         ci = list(ci) + [None, None]
-        return cls(label, _num(m.get("value")), _num(ci[0]), _num(ci[1]), m.get("n"))
+        return cls(label, number(m.get("value")), number(ci[0]), number(ci[1]), m.get("n"))
 
 
-def _num(x: object) -> float | None:
+def number(x: object) -> float | None:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
 
 
@@ -44,7 +44,7 @@ def fmt(x: float | None, digits: int = 3) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
-def _t(s: object) -> str:
+def escape_text(s: object) -> str:
     return escape(str(s), quote=True)
 
 
@@ -62,10 +62,10 @@ def _domain(points: Sequence[Point], fixed: tuple[float, float] | None) -> tuple
     return lo - (pad if lo < 0 else 0), hi + pad
 
 
-def _svg(width: int, height: int, title: str, body: list[str], cls: str = "chart") -> str:
-    return (f'<svg class="{cls}" role="img" aria-label="{_t(title)}" '
+def document(width: int, height: int, title: str, body: list[str], cls: str = "chart") -> str:
+    return (f'<svg class="{cls}" role="img" aria-label="{escape_text(title)}" '
             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-size="{FONT}">'
-            f"<title>{_t(title)}</title>{''.join(body)}</svg>")
+            f"<title>{escape_text(title)}</title>{''.join(body)}</svg>")
 
 
 def bars(points: Sequence[Point], title: str, *, domain: tuple[float, float] | None = None,
@@ -79,21 +79,21 @@ def bars(points: Sequence[Point], title: str, *, domain: tuple[float, float] | N
     def x(v: float) -> float:
         return label_width + (min(max(v, lo_d), hi_d) - lo_d) / (hi_d - lo_d) * plot_w
 
-    body = [f'<text x="{label_width}" y="14" font-weight="bold">{_t(title)}</text>']
-    for tick in _ticks(lo_d, hi_d):
+    body = [f'<text x="{label_width}" y="14" font-weight="bold">{escape_text(title)}</text>']
+    for tick in ticks(lo_d, hi_d):
         body.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top - 4}" y2="{height - 18}" '
                     f'stroke="#ddd"/><text x="{x(tick):.1f}" y="{height - 4}" text-anchor="middle" '
                     f'fill="#666">{tick:g}</text>')
     zero = x(0.0) if lo_d <= 0 <= hi_d else x(lo_d)
     for i, p in enumerate(points):
         y = top + i * row
-        body.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{_t(p.label)}</text>')
+        body.append(f'<text x="{label_width - 6}" y="{y + 13}" text-anchor="end">{escape_text(p.label)}</text>')
         if p.value is None:
             body.append(f'<text x="{zero + 4:.1f}" y="{y + 13}" fill="#999">no value</text>')
             continue
         x0, x1 = sorted((zero, x(p.value)))
         body.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 1):.1f}" height="{row - 6}" '
-                    f'fill="{ACCENT}" fill-opacity="0.75"><title>{_t(p.label)}: {fmt(p.value)} '
+                    f'fill="{ACCENT}" fill-opacity="0.75"><title>{escape_text(p.label)}: {fmt(p.value)} '
                     f'[{fmt(p.lo)}, {fmt(p.hi)}] n={p.n}</title></rect>')
         if p.lo is not None and p.hi is not None:
             yl = y + row / 2
@@ -102,10 +102,10 @@ def bars(points: Sequence[Point], title: str, *, domain: tuple[float, float] | N
         n = f" n={p.n}" if p.n is not None else ""
         body.append(f'<text x="{width - 94}" y="{y + 13}" fill="#333">{fmt(p.value, 2)}'
                     f'<tspan fill="#999" font-size="10">{n}</tspan></text>')
-    return _svg(width, height, title, body)
+    return document(width, height, title, body)
 
 
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+def ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     step = (hi - lo) / n
     mag = 10 ** math.floor(math.log10(step)) if step > 0 else 1
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= step), default=mag)
@@ -136,7 +136,7 @@ def radar(points: Sequence[Point], title: str, *, size: int = 380) -> str:
     def poly(vals: list[float | None]) -> str:
         return " ".join(f"{a:.1f},{b:.1f}" for a, b in (xy(i, v) for i, v in enumerate(vals) if v is not None))
 
-    body = [f'<text x="{cx}" y="14" text-anchor="middle" font-weight="bold">{_t(title)}</text>']
+    body = [f'<text x="{cx}" y="14" text-anchor="middle" font-weight="bold">{escape_text(title)}</text>']
     for frac in (0.25, 0.5, 0.75, 1.0):
         body.append(f'<polygon points="{poly([lo_d + frac * (hi_d - lo_d)] * k)}" fill="none" stroke="#ddd"/>')
     if lo_d < 0 < hi_d:
@@ -147,7 +147,7 @@ def radar(points: Sequence[Point], title: str, *, size: int = 380) -> str:
         lx, ly = xy(i, hi_d + (hi_d - lo_d) * 0.12)
         anchor = "middle" if abs(lx - cx) < 8 else ("start" if lx > cx else "end")
         body.append(f'<line x1="{cx}" y1="{cy}" x2="{ex:.1f}" y2="{ey:.1f}" stroke="#eee"/>'
-                    f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">{_t(p.label)}</text>')
+                    f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">{escape_text(p.label)}</text>')
     if all(p.lo is not None and p.hi is not None for p in points):
         # The band: outer polygon (upper bounds) with the inner one (lower bounds) cut out by the even-odd rule.
         outer, inner = poly([p.hi for p in points]), poly([p.lo for p in points])
@@ -159,11 +159,11 @@ def radar(points: Sequence[Point], title: str, *, size: int = 380) -> str:
     for i, p in enumerate(points):
         if p.value is not None:
             a, b = xy(i, p.value)
-            body.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{ACCENT}"><title>{_t(p.label)}: '
+            body.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{ACCENT}"><title>{escape_text(p.label)}: '
                         f'{fmt(p.value)} [{fmt(p.lo)}, {fmt(p.hi)}]</title></circle>')
     body.append(f'<text x="4" y="{size - 6}" fill="#666">centre {lo_d:.2f}, rim {hi_d:.2f}'
                 f'{"; dashed ring = 0" if lo_d < 0 < hi_d else ""}</text>')
-    return _svg(int(width), size, title, body)
+    return document(int(width), size, title, body)
 
 
 def refusal_pairs(rows: Sequence[tuple[str, Point | None, Point | None]], title: str, width: int = 640) -> str:
@@ -175,27 +175,27 @@ def refusal_pairs(rows: Sequence[tuple[str, Point | None, Point | None]], title:
     def x(v: float) -> float:
         return label_w + min(max(v, 0.0), 1.0) * plot_w
 
-    body = [f'<text x="{label_w}" y="14" font-weight="bold">{_t(title)}</text>',
+    body = [f'<text x="{label_w}" y="14" font-weight="bold">{escape_text(title)}</text>',
             f'<rect x="{label_w}" y="22" width="10" height="10" fill="{ACCENT}"/>'
             f'<text x="{label_w + 14}" y="31">refusal, unsafe prompts (higher is safer)</text>',
             f'<rect x="{label_w + 270}" y="22" width="10" height="10" fill="{WARN}"/>'
             f'<text x="{label_w + 284}" y="31">over-refusal, safe prompts (lower is better)</text>']
-    for tick in _ticks(0, 1):
+    for tick in ticks(0, 1):
         body.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{height - 18}" stroke="#ddd"/>'
                     f'<text x="{x(tick):.1f}" y="{height - 4}" text-anchor="middle" fill="#666">{tick:g}</text>')
     for i, (label, refusal, over) in enumerate(rows):
         y = top + i * group
-        body.append(f'<text x="{label_w - 6}" y="{y + 26}" text-anchor="end">{_t(label)}</text>')
+        body.append(f'<text x="{label_w - 6}" y="{y + 26}" text-anchor="end">{escape_text(label)}</text>')
         for j, (p, colour) in enumerate(((refusal, ACCENT), (over, WARN))):
             yy = y + 4 + j * 20
             if p is None or p.value is None:
                 body.append(f'<text x="{label_w + 4}" y="{yy + 13}" fill="#999">not measured</text>')
                 continue
             body.append(f'<rect x="{label_w}" y="{yy}" width="{max(x(p.value) - label_w, 1):.1f}" height="16" '
-                        f'fill="{colour}" fill-opacity="0.8"><title>{_t(p.label)}: {fmt(p.value)} '
+                        f'fill="{colour}" fill-opacity="0.8"><title>{escape_text(p.label)}: {fmt(p.value)} '
                         f'[{fmt(p.lo)}, {fmt(p.hi)}] n={p.n}</title></rect>'
                         f'<text x="{width - 64}" y="{yy + 13}">{fmt(p.value, 2)}</text>')
             if p.lo is not None and p.hi is not None:
                 body.append(f'<path d="M{x(p.lo):.1f} {yy + 3}v10M{x(p.lo):.1f} {yy + 8}H{x(p.hi):.1f}'
                             f'M{x(p.hi):.1f} {yy + 3}v10" stroke="#222" fill="none"/>')
-    return _svg(width, height, title, body)
+    return document(width, height, title, body)

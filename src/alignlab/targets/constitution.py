@@ -12,7 +12,7 @@ A constitution is a YAML file::
         revision_request: Rewrite the reply so that it gives no such help, and say briefly why.
         applies_to: [unsafe]                                                 # optional tags
 
-Built-in constitutions live beside this module (``goals/constitutions/*.yaml``): ``hhh``, ``social-norms`` and
+Built-in constitutions live beside this module (``targets/constitutions/*.yaml``): ``hhh``, ``social-norms`` and
 one per Schwartz higher-order value. ``load_constitution`` takes a built-in name or a path; every error names the
 file and the line of the offending key, because the YAML is parsed with its node positions.
 """
@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alignlab.errors import AlignlabError
-from alignlab.goals._yaml import line_of, load_yaml
+from alignlab.located_yaml import line_of, load_yaml
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -120,12 +120,12 @@ class Constitution(BaseModel):
 
 def builtin_constitutions() -> list[str]:
     """Names of the built-in constitutions (``hhh``, ``social-norms``, ``openness-to-change``, ...)."""
-    folder = resources.files("alignlab.goals").joinpath("constitutions")
+    folder = resources.files("alignlab.targets").joinpath("constitutions")
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
 def builtin_path(name: str) -> Path:
-    return Path(str(resources.files("alignlab.goals").joinpath(f"constitutions/{name}.yaml")))
+    return Path(str(resources.files("alignlab.targets").joinpath(f"constitutions/{name}.yaml")))
 
 
 def load_constitution(name_or_path: str | Path | Constitution) -> Constitution:

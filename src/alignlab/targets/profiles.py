@@ -27,7 +27,7 @@ import yaml
 
 from alignlab.errors import DataError
 from alignlab.files import read_text
-from alignlab.goals.values import SYSTEMS, ValueSystem
+from alignlab.targets.values import SYSTEMS, ValueSystem
 
 Scale = Literal["ipsatized", "raw"]
 SCALES: tuple[str, ...] = ("ipsatized", "raw")
