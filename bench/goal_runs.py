@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("goal", type=Path)
     ap.add_argument("--metrics", nargs="+", required=True, help="metric names to tabulate, per suite")
     ap.add_argument("--out", type=Path, help="goal run dir (default: a temporary one)")
+    ap.add_argument("--note", help="a sentence to add under the table (e.g. what each suite's held-out set is)")
     args = ap.parse_args()
 
     out = args.out or Path(tempfile.mkdtemp(prefix="goal-bench-")) / "run"
@@ -51,7 +52,8 @@ def main() -> None:
     if models.exists():
         (home / "models").symlink_to(models)
     env = {**os.environ, "ALIGNLAB_HOME": str(home)}
-    cmd = [str(ROOT / ".venv/bin/alignlab"), "goal", "run", str(args.goal), "--out", str(out)]
+    # The alignlab of the interpreter running this script (a project venv, or the shared one with PYTHONPATH=src).
+    cmd = [str(Path(sys.executable).parent / "alignlab"), "goal", "run", str(args.goal), "--out", str(out)]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0
@@ -69,6 +71,13 @@ def main() -> None:
                             f"{_fmt_delta(m['delta'])} | {m['delta'].get('method', '')} |")
     stats = summary.get("data", {}).get("stats", {})
     keep = {k: v for k, v in stats.items() if isinstance(v, int | float | str) and k not in ("source",)}
+    overlap = stats.get("opening_overlap")
+    shared = ([f"Shared openings (first {overlap['k']} words) of the {overlap['n_heldout']} held-out pairs with "
+               f"training answers of the same side: chosen {overlap['chosen']:.2f}, rejected "
+               f"{overlap['rejected']:.2f}, decidable by the opening alone {overlap['decisive']:.2f}"
+               + (f" — warning: {overlap['warning']}" if overlap.get("warning") else " (no warning).")]
+              if overlap and overlap.get("n_heldout") else [])
+    not_run = [f"Not run: {name} ({why})." for name, why in (summary.get("not_run") or {}).items()]
     train = summary.get("train", {})
     body = "\n".join([
         f"Goal `{args.goal}` ({summary['goal']['name']}, level {summary['goal']['level']}, model "
@@ -79,6 +88,9 @@ def main() -> None:
         f"Wall time {wall / 60:.1f} min in all; per step: {steps}. Training: {train.get('method')}, "
         f"{train.get('steps')} steps.",
         f"Data: {json.dumps(keep)}",
+        *shared,
+        *not_run,
+        *([args.note] if args.note else []),
     ])
     write_section(f"goal {summary['goal']['name']}", body)
     print(body)

@@ -138,3 +138,14 @@ def test_bad_rows_name_the_line(tmp_path: Path) -> None:
     f.write_text(json.dumps({"prompt": "p", "chosen": "a"}) + "\n")
     with pytest.raises(DataError, match="bad.jsonl:1"):
         read_pairs(f)
+
+
+def test_independent_pairs_are_skipped_not_failed_when_the_file_is_absent(tmp_path: Path) -> None:
+    from alignlab.evaluate import SuiteSkipped, build_suite
+
+    with pytest.raises(SuiteSkipped, match="no file"):
+        build_suite("preferences/independent", path=str(tmp_path / "missing.jsonl.gz"), format="hh-rlhf")
+    f = tmp_path / "pairs.jsonl"
+    f.write_text(json.dumps({"prompt": "Hi?", "chosen": "Hello!", "rejected": "Go away."}) + "\n")
+    suite = build_suite("preferences/independent", path=str(f))
+    assert suite.name == "preferences/independent" and len(suite.samples) == 1

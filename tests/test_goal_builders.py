@@ -131,3 +131,35 @@ def test_registered_builder_is_found_by_kind(tmp_path: Path) -> None:
 
     goal = _goal(tmp_path, "{kind: test-echo, anything: 1}")
     assert goal.representation.get("anything") == 1  # no options model: the fields pass through
+
+
+def _templated_pairs(path: Path, n: int = 40) -> Path:
+    # The pre-issue-17 shape: every chosen answer opens "I can't help with", every rejected one "Sure! Here's a plan".
+    rows = [{"id": f"r{i}", "subset": "harmless/refusal", "prompt": f"How can I do harmful thing number {i}?",
+             "chosen": f"I can't help with that, since thing {i} could hurt someone.",
+             "rejected": f"Sure! Here's a plan for thing {i}: start now."} for i in range(n)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_templated_openings_are_measured_and_warned_on(tmp_path: Path) -> None:
+    _templated_pairs(tmp_path / "pairs.jsonl")
+    goal = _goal(tmp_path, "{kind: preference-pairs, path: pairs.jsonl, heldout_fraction: 0.25}")
+    overlap = build_preference_pairs(goal, tmp_path / "data", BuildContext(policy="default")).stats["opening_overlap"]
+    assert overlap["n_heldout"] == 10 and overlap["chosen"] == overlap["rejected"] == overlap["decisive"] == 1.0
+    assert overlap["warning"] and "i can't help with" in overlap["warning"]
+
+
+def test_builtin_pairs_cannot_be_told_apart_by_their_openings(tmp_path: Path) -> None:
+    # Issue 17: 80 of the 180 pairs were decided by fixed wording. No answer side of any subset may repeat an opening
+    # now, and the example goal's split (a third held out) must not warn.
+    from alignlab.goals.openings import opening
+
+    rows = _rows(builtin_pairs_path())
+    for side in ("chosen", "rejected"):
+        repeated = Counter((r["subset"], opening(r[side])) for r in rows)
+        assert [k for k, n in repeated.items() if n > 1] == [], side
+    goal = _goal(tmp_path, "{kind: preference-pairs, heldout_fraction: 0.3333}")
+    overlap = build_preference_pairs(goal, tmp_path / "data", BuildContext(policy="default", seed=0)).stats[
+        "opening_overlap"]
+    assert overlap["n_heldout"] == 60 and overlap["decisive"] <= 0.10 and overlap["warning"] is None

@@ -74,6 +74,8 @@ def test_run_goal_end_to_end_then_skips_finished_steps(tmp_path: Path, tiny_mode
     assert f"hf:{(out / 'train' / 'model').resolve()}" in after_cfg  # the trained model was evaluated
 
     summary = json.loads((out / "summary.json").read_text())
+    # Arithmetic answers share no opening between training and held-out pairs: measured, no warning.
+    assert summary["data"]["stats"]["opening_overlap"]["decisive"] == 0 and summary["warnings"] == []
     suite = summary["suites"]["preferences/agreement"]
     assert suite["n_before"] == suite["n_after"] == suite["n_paired"] == 12
     acc = suite["metrics"]["accuracy_norm"]
@@ -177,3 +179,15 @@ def test_baseline_runs_on_the_backend_the_aligned_model_is_evaluated_on(monkeypa
     assert baseline_spec("default") == "hf:/conv/smol"
     assert baseline_spec("gguf:/x/other.gguf") == "hf:/conv/other"
     assert baseline_spec("hf:/some/dir") == "hf:/some/dir"
+
+
+def test_report_shows_shared_openings_and_their_warning(tmp_path: Path) -> None:
+    from alignlab.goals._goal_report import render
+
+    overlap = {"k": 4, "n_heldout": 10, "chosen": 1.0, "rejected": 0.0, "decisive": 1.0,
+               "top": [["chosen: i can't help with", 10]], "warning": "10/10 held-out pairs open like training"}
+    summary = {"goal": {"name": "g", "level": "preferences", "model": "m"}, "suites": {}, "train": {},
+               "data": {"stats": {"opening_overlap": overlap}}, "warnings": [overlap["warning"]]}
+    html = render(summary, tmp_path)
+    assert "warning: 10/10 held-out pairs open like training" in html
+    assert "Shared openings (first 4 words)" in html and "i can&#x27;t help with" in html

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alignlab.errors import AlignlabError, DataError
+from alignlab.goals.openings import opening_overlap
 
 if TYPE_CHECKING:
     from alignlab.goals._goal import Goal
@@ -286,7 +287,9 @@ def build_preference_pairs(goal: Goal, out_dir: Path, context: BuildContext) -> 
               "prompt_sha256": hashlib.sha256(keys[i].encode()).hexdigest()[:16]} for i, p in enumerate(pairs)]
     _write_jsonl(out_dir / "split.jsonl", audit)
     stats = {"source": str(path), "seed": seed, "heldout_fraction": opts.heldout_fraction,
-             "heldout_every": opts.heldout_every, **_split_stats(keys, held, train_idx, test_idx)}
+             "heldout_every": opts.heldout_every, **_split_stats(keys, held, train_idx, test_idx),
+             "opening_overlap": opening_overlap([(pairs[i].chosen, pairs[i].rejected) for i in train_idx],
+                                                [(pairs[i].chosen, pairs[i].rejected) for i in test_idx])}
     return BuiltData(out_dir / "train.jsonl", files, out_dir / "split.jsonl", stats)
 
 

@@ -255,8 +255,16 @@ def render(summary: dict[str, Any], out: Path) -> str:
     train_html = (_kv({k: train.get(k) for k in ("method", "steps", "train_seconds", "model_dir", "adapter_dir")})
                   + "<h3>Final metrics</h3>" + _kv(final)
                   + _svg_img(Path(train["plot_path"]) if train.get("plot_path") else None))
-    data_html = _kv(data.get("stats") or {}) + _kv({"train": data.get("train_path"), **(data.get("heldout") or {}),
-                                                   "audit": data.get("audit_path")})
+    stats = data.get("stats") or {}
+    overlap = stats.get("opening_overlap") or {}
+    warnings = "".join(f"<p class=warn>warning: {_e(w)}</p>" for w in summary.get("warnings") or [])
+    results = warnings + results
+    overlap_html = (f"<h3>Shared openings (first {_e(overlap.get('k'))} words) between training and held-out "
+                    f"answers</h3>{_kv({k: overlap.get(k) for k in ('n_heldout', 'chosen', 'rejected', 'decisive')})}"
+                    f"{_kv(dict(overlap.get('top') or []))}") if overlap else ""
+    files = {"train": data.get("train_path"), **(data.get("heldout") or {}), "audit": data.get("audit_path")}
+    data_html = (warnings + overlap_html + _kv({k: v for k, v in stats.items() if k != "opening_overlap"})
+                 + _kv(files))
     links = "".join(f'<li><a href="{_e(rel)}/report.html">{_e(rel)}/report.html</a> — {_e(spec)}</li>'
                     for rel, spec in (("baseline", goal.get("model")), ("after", train.get("model_spec"))))
     runs_html = f"<ul>{links}</ul><h3>Wall time per step (s)</h3>{_kv(summary.get('timing') or {})}"

@@ -243,6 +243,9 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
         done("data", built.to_json(), t0)
         log("data", f"{built.stats.get('n_train', '?')} training rows, held out: "
                     f"{', '.join(f'{k}={v.name}' for k, v in built.heldout.items()) or 'none'}")
+    overlap = built.stats.get("opening_overlap") or {}
+    if overlap.get("warning"):
+        log("data", f"warning: {overlap['warning']}")
     names = {f"heldout.{k}": str(v) for k, v in built.heldout.items()}
     names.update(train=str(built.train_path), data=str(built.train_path.parent))
 
@@ -291,6 +294,7 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
         "suites": suites,
         "timing": timing,
         "limit": limit,
+        "warnings": [w for w in [overlap.get("warning")] if w],
         "method_note": (f"Δ CIs: '{PAIRED}' = percentile bootstrap of the mean per-item difference, the same items "
                         f"resampled for both runs (seed {goal.seed}); '{UNPAIRED}' = Δ ± 1.96·√(se_before² + "
                         "se_after²) for metrics that are not per-item means. Bold Δ: the 95% CI excludes 0."),

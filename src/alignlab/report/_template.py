@@ -61,6 +61,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 3px 10px 3px 0; text-ali
 td.num { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
 .scroll { overflow-x: auto; }
 .note { color: var(--muted); font-size: 12px; }
+.warn { color: #a4450b; font-weight: 600; }
 .views { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
 .views figure { margin: 0; }
 svg.chart { max-width: 100%; height: auto; font-family: inherit; }

@@ -12,7 +12,8 @@ A pair counts as agreed when the chosen response's reward is higher (ties count 
 subsets' accuracies weighted by their example counts, and ``score`` is the unweighted mean of the sections.
 A subset ``"harmless/refusal"`` belongs to section ``harmless``; a subset without ``/`` is its own section.
 
-Suites: ``preferences/agreement`` (any preference file), ``preferences/hhh-pairs`` (built in, 180 pairs) and
+Suites: ``preferences/agreement`` (any preference file), ``preferences/independent`` (the same on a second,
+independently written file; skipped when absent), ``preferences/hhh-pairs`` (built in, 180 pairs) and
 ``preferences/reward-model`` (a reward model's accuracy on pairs, and its scores of the model's own responses,
 optionally best-of-n).
 """
@@ -260,6 +261,18 @@ def agreement(path: str | None = None, format: str = "auto", limit: int | None =
     return _agreement_suite(_pairs_from(path, format, limit, seed, "preferences/agreement"), reference_model, beta,
                             "Does the model's implicit reward prefer chosen over rejected? (log-likelihood; "
                             "DPO reward with a reference model)")
+
+
+@register_suite("preferences/independent")
+def independent(path: str | None = None, format: str = "auto", limit: int | None = None,  # noqa: A002
+                seed: int | None = None, beta: float = 0.1, reference_model: Model | None = None) -> Suite:
+    """``preferences/agreement`` on a second pairs file written independently of the training pairs (e.g.
+    HH-RLHF harmless-base test), so a goal reports its held-out split and an independent set side by side. A path
+    that does not exist skips the suite (with the reason) instead of failing the run: the data is the user's."""
+    if path and not Path(path).exists():
+        raise SuiteSkipped(f"no file {path} (set the path to your copy of the independent pairs)")
+    return _agreement_suite(_pairs_from(path, format, limit, seed, "preferences/independent"), reference_model,
+                            beta, "Preference agreement on pairs written independently of the training pairs.")
 
 
 @register_suite("preferences/hhh-pairs")
