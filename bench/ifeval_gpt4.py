@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from _report import write_section
-from alignlab.evaluate.instructions.ifeval import join, read_prompts, read_responses, score_files, score_response
+from alignlab.evaluate.instructions.ifeval import read_prompts, score_response
+from alignlab.evaluate.replay import score_responses
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ifeval"
 PROMPTS, RESPONSES = DATA / "input_data.jsonl", DATA / "input_response_data_gpt4_20231107_145030.jsonl"
@@ -33,11 +34,12 @@ def main() -> None:
         sys.exit(f"missing {RESPONSES}")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        res = score_files(PROMPTS, RESPONSES, Path(tmp) / "run")
+        res, joined = score_responses(f"instructions/ifeval:prompts={PROMPTS}", RESPONSES, Path(tmp) / "run",
+                                      fuzzy=True)
     seconds = time.perf_counter() - started
-    m = res["suites"]["instructions/ifeval"]["metrics"]
+    m = res.suites["instructions/ifeval"].metrics
     prompts = read_prompts(PROMPTS)
-    pairs = join(prompts, read_responses(RESPONSES)).pairs
+    pairs = [(p, joined.responses[str(p.key)]) for p in prompts]
     base = {p.key: score_response(p.instruction_id_list, p.kwargs, r or "") for p, r in pairs}
     n_prompts, n_inst = len(pairs), sum(len(p.instruction_id_list) for p in prompts)
     ours = _counts(list(base.values()))
@@ -78,11 +80,11 @@ def main() -> None:
                     f"{adjusted[name]}/{total} = {100 * adjusted[name] / total:.2f} |")
     letters = "\n".join(f"| {k} | `{kw['letter']}` {kw['let_relation']} {kw['let_frequency']} | "
                         f"{'pass' if s else 'fail'} | {ps}/26 | {pl}/26 |" for k, kw, s, ps, pl in letter_rows)
-    fb = res["join"]["fallbacks"]
+    fb = joined.fuzzy
     body = f"""
 `alignlab score ifeval --prompts ../shared/data/ifeval/input_data.jsonl --responses
-../shared/data/ifeval/input_response_data_gpt4_20231107_145030.jsonl` — IFEval's own GPT-4 responses (2023-11-07),
-scored without a model in {seconds:.1f} s. CIs are Wilson 95% intervals.
+../shared/data/ifeval/input_response_data_gpt4_20231107_145030.jsonl --fuzzy-join` — IFEval's own GPT-4 responses
+(2023-11-07), scored without a model in {seconds:.1f} s. CIs are Wilson 95% intervals.
 
 | accuracy | alignlab (count) | 95% CI | paper, GPT-4 (count) | difference | alignlab under the paper's conditions |
 |---|---|---|---|---|---|
@@ -95,7 +97,8 @@ Table 3 (as listed on paperswithcode.com for the paper: 76.89 / 83.57 / 79.3 / 8
 
 1. **Key 2785's wording.** The responses file keeps the older prompt ("at least one placeholder"); the current
    `input_data.jsonl` asks for "at least 3 placeholders" (upstream issue #2259). Its text matches no response, so
-   alignlab joined it by line ({', '.join(f"key {f['key']} → response line {f['response_line']}, text similarity "
+   without `--fuzzy-join` alignlab refuses to score the file (540 of 541 joined); with it, alignlab joined the prompt
+   by line ({', '.join(f"key {f['id']} → response line {f['response_line']}, text similarity "
    f"{f['similarity']}" for f in fb)}) and said so. GPT-4's answer has one placeholder: it fails the current
    instruction (strict: {sum(base[key].strict)} of {len(base[key].strict)} instructions followed) and passes the
    old one ({sum(old.strict)} of {len(old.strict)}). Scoring the old wording, as the paper did, moves alignlab's

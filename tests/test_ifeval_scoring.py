@@ -1,4 +1,4 @@
-"""Strict/loose scoring, the metrics, the join of responses to prompts, and the real IFEval GPT-4 files."""
+"""Strict/loose scoring, the metrics, scoring recorded responses, and the real IFEval GPT-4 files."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from alignlab.cli.main import app
 from alignlab.errors import DataError
-from alignlab.evaluate.instructions.ifeval import (
-    ifeval_metrics,
-    join,
-    loose_variants,
-    parse_prompts,
-    score_files,
-    score_response,
-)
+from alignlab.evaluate.instructions.ifeval import ifeval_metrics, loose_variants, parse_prompts, score_response
+from alignlab.evaluate.instructions.ifeval.suite import to_samples
+from alignlab.evaluate.replay import join, score_responses
+from alignlab.models.replay import RecordedResponse
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ifeval"
 PROMPTS, RESPONSES = SHARED / "input_data.jsonl", SHARED / "input_response_data_gpt4_20231107_145030.jsonl"
@@ -59,14 +56,18 @@ def _prompt(key: int, text: str) -> str:
     return json.dumps({"key": key, "prompt": text, "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]})
 
 
-def test_join_by_text_then_by_key_then_by_line() -> None:
-    prompts = parse_prompts("\n".join([_prompt(1, "a"), _prompt(2, "b"), _prompt(3, "c")]))
-    j = join(prompts, [{"prompt": "a", "response": "A"}, {"prompt": "b (old)", "response": "B"},
-                       {"prompt": "c", "response": "C"}])
-    assert [r for _, r in j.pairs] == ["A", "B", "C"] and j.by_text == 2
-    assert j.fallbacks[0]["key"] == 2 and j.fallbacks[0]["by"] == "line"
-    j = join(prompts, [{"key": 2, "prompt": "x", "response": "B"}, {"key": 1, "prompt": "a", "response": "A"}])
-    assert [r for _, r in j.pairs] == ["A", "B", None] and j.fallbacks[0]["by"] == "key" and j.missing == [3]
+def test_join_by_key_or_exact_prompt_and_by_line_only_when_asked() -> None:
+    samples = to_samples(parse_prompts("\n".join([_prompt(1, "a"), _prompt(2, "b"), _prompt(3, "c")])))
+    rows = [RecordedResponse(1, "a", "A", None), RecordedResponse(2, "b (old)", "B", None),
+            RecordedResponse(3, "c", "C", None)]
+    j = join(samples, rows)
+    assert j.responses == {"1": "A", "2": None, "3": "C"} and j.by_text == 2 and j.missing == ["2"] and not j.fuzzy
+    j = join(samples, rows, fuzzy=True)
+    assert list(j.responses.values()) == ["A", "B", "C"] and j.missing == []
+    assert j.fuzzy[0]["id"] == "2" and j.fuzzy[0]["by"] == "line" and j.fuzzy[0]["response_line"] == 2
+    j = join(samples, [RecordedResponse(1, "x", "B", "2"), RecordedResponse(2, "a", "A", "1")], fuzzy=True)
+    assert j.responses == {"1": "A", "2": "B", "3": None} and j.by_key == 2 and j.missing == ["3"]
+    assert not j.fuzzy  # keyed files are never joined by position
 
 
 def test_bad_prompt_file_names_line_and_field() -> None:
@@ -77,45 +78,40 @@ def test_bad_prompt_file_names_line_and_field() -> None:
         parse_prompts(json.dumps({"key": 1, "prompt": "a", "instruction_id_list": []}))
 
 
-def test_score_files_small(tmp_path: Path) -> None:
+def test_score_responses_small(tmp_path: Path) -> None:
     p, r = tmp_path / "p.jsonl", tmp_path / "r.jsonl"
     p.write_text(_prompt(1, "no commas please") + "\n" + _prompt(2, "again") + "\n")
     r.write_text(json.dumps({"prompt": "no commas please", "response": "ok"}) + "\n")
-    res = score_files(p, r, tmp_path / "run")
-    s = res["suites"]["instructions/ifeval"]
-    assert s["n"] == 2 and s["n_errors"] == 1 and s["metrics"]["prompt_level_strict"]["value"] == 1.0
-    assert res["levels"]["instructions"]["suites"] == ["instructions/ifeval"]
+    with pytest.raises(DataError, match=r"1 of 2 prompts of instructions/ifeval have no response \(first: sample 2\)"):
+        score_responses(f"instructions/ifeval:prompts={p}", r, tmp_path / "run")
+    res, _ = score_responses(f"instructions/ifeval:prompts={p}", r, tmp_path / "run", partial=True)
+    s = res.data["suites"]["instructions/ifeval"]
+    assert s["n"] == 1 and s["n_errors"] == 0 and s["metrics"]["prompt_level_strict"]["value"] == 1.0
+    assert res.data["replay"]["n_prompts"] == 2 and res.data["replay"]["n_scored"] == 1
+    assert res.data["levels"]["instructions"]["suites"] == ["instructions/ifeval"]
     rows = [json.loads(x) for x in (tmp_path / "run" / "samples" / "instructions" / "ifeval.jsonl").read_text()
             .splitlines()]
-    assert rows[0]["answer"] == [{"instruction": "punctuation:no_comma", "kwargs": {}, "strict": True, "loose": True}]
-    assert rows[1]["error"]
+    assert rows[0]["scores"]["prompt_level_strict"] == 1.0 and rows[0]["output"] == "ok" and len(rows) == 1
     cfg = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
-    assert len(cfg["prompts"]["sha256"]) == 64 and cfg["model"]["spec"] == f"responses:{r}"
+    assert cfg["model"]["spec"] == f"responses:{r}" and cfg["model"]["fingerprint"].startswith("sha256:")
 
 
 @pytest.mark.skipif(not RESPONSES.exists(), reason="shared IFEval data not present")
 def test_real_gpt4_responses(tmp_path: Path) -> None:
-    res = score_files(PROMPTS, RESPONSES, tmp_path / "run")
-    m = res["suites"]["instructions/ifeval"]["metrics"]
+    res, joined = score_responses(f"instructions/ifeval:prompts={PROMPTS}", RESPONSES, tmp_path / "run", fuzzy=True)
+    m = res.suites["instructions/ifeval"].metrics
     # 417/541, 698/834, 431/541, 714/834; the paper reports 76.89, 83.57, 79.30, 85.37 (see BENCHMARKS.md).
     assert round(100 * m["prompt_level_strict"]["value"], 2) == 77.08
     assert round(100 * m["inst_level_strict"]["value"], 2) == 83.69
     assert round(100 * m["prompt_level_loose"]["value"], 2) == 79.67
     assert round(100 * m["inst_level_loose"]["value"], 2) == 85.61
-    assert res["join"]["by_text"] == 540 and [f["key"] for f in res["join"]["fallbacks"]] == [2785]
+    assert joined.by_text == 540 and [f["id"] for f in joined.fuzzy] == ["2785"]
 
 
 @pytest.mark.skipif(not RESPONSES.exists(), reason="shared IFEval data not present")
 def test_cli_score_ifeval(tmp_path: Path) -> None:
-    import typer
-
-    from alignlab.cli.score import score_app
-
-    app = typer.Typer()
-    app.add_typer(score_app, name="score")
-    app.callback()(lambda: None)
     out = CliRunner().invoke(app, ["score", "ifeval", "--prompts", str(PROMPTS), "--responses", str(RESPONSES),
-                                   "--out", str(tmp_path / "run")])
+                                   "--out", str(tmp_path / "run"), "--fuzzy-join", "--quiet"])
     assert out.exit_code == 0, out.output
     assert "77.08" in out.output and "2785" in out.output
     assert (tmp_path / "run" / "results.json").exists()

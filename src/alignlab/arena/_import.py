@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import Engine, select
 
 from alignlab.arena._db import write
 from alignlab.arena._models import Prompt, Response, Verdict
 from alignlab.data import json_lines
 from alignlab.errors import DataError
+from alignlab.evaluate.rundir import RunDir
 from alignlab.files import read_text
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
@@ -54,14 +54,11 @@ def prompt_text(value: Any) -> str:
 
 
 def _model_name(run: Path) -> str:
-    cfg = run / "config.yaml"
-    try:
-        data = yaml.safe_load(read_text(cfg)) or {}
-    except FileNotFoundError:
+    run_dir = RunDir(run)
+    if not run_dir.config_path.is_file():
         raise DataError(f"{run}: not a run directory (no config.yaml)", hint="pass the directory `alignlab eval` "
-                        "wrote, or NAME=DIR") from None
-    except yaml.YAMLError as exc:
-        raise DataError(f"{cfg}: invalid YAML: {exc}") from None
+                        "wrote, or NAME=DIR")
+    data, cfg = run_dir.read_config(), run_dir.config_path
     spec = (data.get("model") or {}).get("spec") or (data.get("identity") or {}).get("spec")
     if not isinstance(spec, str) or not spec:
         raise DataError(f"{cfg}: field 'model.spec': expected the model spec", hint="or name it: NAME=DIR")
@@ -84,19 +81,19 @@ def _numeric_scores(value: Any) -> dict[str, float] | None:
 
 
 def _samples(run: Path) -> Iterable[tuple[str, int, dict[str, Any]]]:
-    root = run / "samples"
-    if not root.is_dir():
+    run_dir = RunDir(run)
+    if not run_dir.samples_dir.is_dir():
         raise DataError(f"{run}: no samples/ directory", hint="run `alignlab eval` first")
     any_rows = False
-    for path in sorted(root.rglob("*.jsonl")):
-        suite = path.relative_to(root).with_suffix("").as_posix()
+    for suite, path in run_dir.sample_files():
         for n, rec in json_lines(read_text(path), str(path)):
             if "id" not in rec:
                 raise DataError(f"{path}:{n}: field 'id': expected a sample record with an id")
             any_rows = True
             yield suite, n, rec
     if not any_rows:  # importing nothing is not a success
-        raise DataError(f"{root}: no samples in any samples/**/*.jsonl", hint="run `alignlab eval` first")
+        raise DataError(f"{run_dir.samples_dir}: no samples in any samples/**/*.jsonl",
+                        hint="run `alignlab eval` first")
 
 
 def import_runs(engine: Engine, runs: Iterable[tuple[str, Path]]) -> ImportReport:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from contextlib import ExitStack
 from pathlib import Path
 
 import typer
 
 from alignlab._kv import parse_assignments
 from alignlab.cli._errors import friendly_errors
-
-
-def default_out(model: str, what: list[str], limit: int | None, system: str | None) -> Path:
-    """A run dir named by what was asked, so running the same command again resumes the same run."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model.split("/")[-1] if "/" in model else model).strip("-")[:40]
-    digest = hashlib.sha256(json.dumps([model, sorted(what), limit, system]).encode()).hexdigest()[:8]
-    return Path("runs") / f"{slug or 'model'}-{digest}"
 
 
 def register(app: typer.Typer) -> None:
@@ -52,53 +41,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate a model on suites; writes config.yaml, samples/*.jsonl and results.json."""
         from rich.console import Console
+        from rich.markup import escape
 
-        from alignlab.evaluate import SuiteSkipped, build_suite, parse_suite_spec, run_eval
-        from alignlab.models import load_model
-        from alignlab.plans import load_plan
+        from alignlab.evaluate import evaluate
 
-        if suite:
-            requested = [parse_suite_spec(s) for s in suite]
-            limits: int | dict[str, int] | None = limit
-            what = list(suite)
-        else:
-            the_plan = load_plan(plan or "default")
-            requested = [(e.name, e.args) for e in the_plan.entries()]
-            limits = limit if limit is not None else the_plan.limits() or None
-            judge = judge or the_plan.judge
-            reward_model = reward_model or the_plan.reward_model
-            what = [f"plan:{the_plan.name}", *(f"{n}:{sorted(a.items())}" for n, a in requested)]
-        names = [n for n, _ in requested]
         console = Console(stderr=True)
-        cache: bool | Path = False if no_cache else (cache_path or True)
-        out_dir = out or default_out(model, what, limit, system)
-        with ExitStack() as stack:
-            from alignlab.models.reward import load_reward_model
 
-            context = {
-                "judge": stack.enter_context(load_model(judge, cache=cache)) if judge else None,
-                "reward_model": stack.enter_context(load_reward_model(reward_model)) if reward_model else None,
-                "reference_model": (stack.enter_context(load_model(reference_model, cache=cache))
-                                    if reference_model else None),
-            }
-            # Unknown suites and arguments fail here, before the model loads.
-            suites, not_run = [], {}
-            for n, p in requested:
-                try:
-                    suites.append(build_suite(n, context=context, **p))
-                except SuiteSkipped as exc:
-                    not_run[n] = str(exc)
-                    console.print(f"[yellow]not run[/] {n}: {exc}", soft_wrap=True)
-            options = parse_assignments(model_arg or [], "--model-arg")
-            m = stack.enter_context(load_model(model, cache=cache, system=system, **options))
-            console.print(f"[bold]alignlab eval[/] model={model} ({m.api.backend}) suites={','.join(names)} "
-                          f"out={out_dir}", soft_wrap=True)
-            results = run_eval(m, suites, out_dir, limit=limits, batch_size=batch_size, show_progress=not quiet,
-                               config_extra={"system": system, "batch_size": batch_size, "judge": judge,
-                                             "reward_model": reward_model, "reference_model": reference_model,
-                                             "plan": None if suite else plan or "default"},
-                               not_run=not_run)
-        _print_results(results, out_dir)
+        def log(line: str) -> None:
+            if line.startswith("not run "):
+                console.print(f"[yellow]not run[/] {escape(line.removeprefix('not run '))}", soft_wrap=True)
+            else:
+                console.print(f"[bold]alignlab eval[/] {escape(line)}", soft_wrap=True)
+
+        results = evaluate(model, list(suite) if suite else plan or "default", out, judge=judge,
+                           reward_model=reward_model, reference_model=reference_model, limit=limit, system=system,
+                           batch_size=batch_size, cache=False if no_cache else (cache_path or True),
+                           model_args=parse_assignments(model_arg or [], "--model-arg"), progress=not quiet, log=log)
+        out_dir = results.run_dir.path
+        print_results(results.data, out_dir)
         from alignlab.report import build_report
 
         try:
@@ -139,7 +99,7 @@ def register(app: typer.Typer) -> None:
         Console().print(table)
 
 
-def _print_results(results: dict, out_dir: Path) -> None:
+def print_results(results: dict, out_dir: Path) -> None:
     """One row per suite (its primary metric) and a score per level; every metric is in results.json/report."""
     from rich.console import Console
     from rich.table import Table

@@ -15,7 +15,7 @@ from alignlab.cli.goal import goal_app
 from alignlab.cli.models import models_app
 from alignlab.cli.ratings import register as register_ratings
 from alignlab.cli.report import register as register_report
-from alignlab.cli.score import score_app
+from alignlab.cli.score import register as register_score
 
 app = typer.Typer(
     help="alignlab: align LLMs with human instructions, preferences and values, and evaluate all three levels.",
@@ -36,11 +36,11 @@ def _main(
 register_eval(app)
 register_ratings(app)
 register_report(app)
+register_score(app)
 app.add_typer(models_app, name="models", help="Inspect model specs and backends.")
 app.add_typer(arena_app, name="arena", help="Human evaluation: blind battles, ratings, leaderboard, export.")
 app.add_typer(cache_app, name="cache", help="Inspect or clear the response cache.")
 app.add_typer(data_app, name="data", help="Convert, validate and describe alignment data.")
-app.add_typer(score_app, name="score", help="Score existing outputs without a model.")
 app.add_typer(align_app, name="align", help="Train a model toward a goal: sft, reward, dpo, kto, orpo, rloo, grpo.")
 app.add_typer(goal_app, name="goal", help="Run a goal: build data, align, evaluate before and after.")
 

@@ -1,9 +1,7 @@
-"""Run suites against a model into a run directory, resumably.
+"""Run suites against a model into a run directory (``RunDir``: config.yaml, samples/, results.json), resumably.
 
-Layout: ``config.yaml`` (resolved config, versions, model fingerprint), ``samples/<suite>.jsonl`` (one record per
-sample), ``results.json`` (metrics per suite and per level). Finished samples are journaled to
-``samples/<suite>.jsonl.partial`` (fsynced per chunk) so a killed run, started again with the same command, redoes
-only what is missing; the final files are written atomically.
+Finished samples are journaled to ``samples/<suite>.jsonl.partial`` (fsynced per chunk) so a killed run, started
+again with the same command, redoes only what is missing; the final files are written atomically.
 """
 
 from __future__ import annotations
@@ -20,11 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from alignlab._atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from alignlab.errors import AlignlabError
 from alignlab.evaluate._suite import Output, Sample, Suite
+from alignlab.evaluate.rundir import RunDir
 from alignlab.models import Model
 from alignlab.targets.levels import LEVELS
 
@@ -52,22 +48,16 @@ def spread(samples: list[Sample], n: int | None) -> list[Sample]:
     return [samples[(i * len(samples)) // n] for i in range(n)]
 
 
-def suite_file(out: Path, suite_name: str) -> Path:
-    return out / "samples" / f"{suite_name}.jsonl"
-
-
 def _identity(model: Model, limit: int | dict[str, int] | None) -> dict[str, Any]:
     return {"spec": model.spec, "fingerprint": model.fingerprint(), "system": model.system, "limit": limit}
 
 
-def _prepare_dir(out: Path, model: Model, suites: Sequence[Suite], limit: int | dict[str, int] | None,
+def _prepare_dir(out: RunDir, model: Model, suites: Sequence[Suite], limit: int | dict[str, int] | None,
                  extra: dict) -> dict:
     """Write config.yaml, refusing to mix a different model or config into an existing run directory."""
     ident = _identity(model, limit)
-    cfg_path = out / "config.yaml"
-    previous: dict[str, Any] = {}
-    if cfg_path.exists():
-        previous = yaml.safe_load(cfg_path.read_text()) or {}
+    previous: dict[str, Any] = out.read_config()
+    if previous:
         if previous.get("identity") != ident:
             raise AlignlabError(
                 f"{out} holds a run with another model or settings ({previous.get('identity')})",
@@ -95,24 +85,8 @@ def _prepare_dir(out: Path, model: Model, suites: Sequence[Suite], limit: int | 
         "command": " ".join(sys.argv),
         **extra,
     }
-    write_text_atomic(cfg_path, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    out.write_config(config)
     return config
-
-
-def _read_jsonl_tolerant(path: Path) -> list[dict[str, Any]]:
-    """Read a journal; a last line cut off by a kill is ignored (its sample is simply redone)."""
-    rows = []
-    if not path.exists():
-        return rows
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
 
 
 def _record(sample: Sample, output: Output, scores: dict[str, float | None] | None) -> dict[str, Any]:
@@ -142,12 +116,11 @@ def _score_one(suite: Suite, sample: Sample, output: Output) -> dict[str, Any]:
         return _record(sample, output, None)
 
 
-def _run_suite(suite: Suite, model: Model, out: Path, samples: list[Sample], batch_size: int, progress) -> list[dict]:
-    final, journal = suite_file(out, suite.name), suite_file(out, suite.name).with_suffix(".jsonl.partial")
-    journal.parent.mkdir(parents=True, exist_ok=True)
+def _run_suite(suite: Suite, model: Model, out: RunDir, samples: list[Sample], batch_size: int,
+               progress) -> list[dict]:
     done: dict[str, dict[str, Any]] = {}
     # Earlier results count as finished unless they ended in an error, which a new run retries.
-    for row in _read_jsonl_tolerant(final) + _read_jsonl_tolerant(journal):
+    for row in out.read_journal(suite.name):
         if row.get("error") is None and row["id"] not in done:
             done[row["id"]] = row
     wanted = {s.id for s in samples}
@@ -155,7 +128,7 @@ def _run_suite(suite: Suite, model: Model, out: Path, samples: list[Sample], bat
     todo = [s for s in samples if s.id not in done]
     task = progress.add_task(suite.name, total=len(samples), completed=len(samples) - len(todo), rate="")
     # Rewrite the journal from what survived, so a cut-off line never sits before new lines.
-    write_jsonl_atomic(journal, done.values())
+    journal = out.write_journal(suite.name, done.values())
     started, finished = time.perf_counter(), 0
     errors: dict[str, dict[str, Any]] = {}
     with journal.open("a", encoding="utf-8") as fh:
@@ -180,7 +153,7 @@ def _run_suite(suite: Suite, model: Model, out: Path, samples: list[Sample], bat
             rate = finished / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=len(chunk), rate=f"{rate:.2f} samples/s")
     records = [done.get(s.id) or errors[s.id] for s in samples]
-    write_jsonl_atomic(final, records)
+    out.write_samples(suite.name, records)
     journal.unlink(missing_ok=True)
     return records
 
@@ -237,13 +210,12 @@ def run_eval(
         TimeRemainingColumn,
     )
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    config = _prepare_dir(out, model, suites, limit, config_extra or {})
+    run_dir = RunDir.of(out)
+    run_dir.path.mkdir(parents=True, exist_ok=True)
+    config = _prepare_dir(run_dir, model, suites, limit, config_extra or {})
     calls_before = model.model_calls
     started = time.perf_counter()
-    results_path = out / "results.json"
-    previous = json.loads(results_path.read_text()) if results_path.exists() else {}
+    previous = run_dir.read_results() if run_dir.has_results() else {}
     summaries: dict[str, Any] = dict(previous.get("suites", {}))
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
@@ -251,7 +223,7 @@ def run_eval(
         for suite in suites:
             lim = limit.get(suite.name) if isinstance(limit, dict) else limit
             samples = spread(suite.samples, lim)
-            records = _run_suite(suite, model, out, samples, batch_size, progress)
+            records = _run_suite(suite, model, run_dir, samples, batch_size, progress)
             summaries[suite.name] = summarize_suite(suite, records)
     results = {
         "schema_version": RESULTS_SCHEMA_VERSION,
@@ -264,5 +236,5 @@ def run_eval(
         "run": {"model_calls": model.model_calls - calls_before,
                 "seconds": round(time.perf_counter() - started, 3)},
     }
-    write_json_atomic(results_path, results)
+    run_dir.write_results(results)
     return results

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from alignlab.evaluate.rundir import RunDir
 from alignlab.report import TAXONOMY, page, svg
 from alignlab.report.svg import Point, fmt
 
@@ -56,15 +57,8 @@ def paired_bootstrap(before: Any, after: Any, *, n_boot: int = N_BOOT, seed: int
 
 def read_samples(run_dir: Path, suite: str) -> dict[str, dict[str, Any]]:
     """A run's finished records of one suite by sample id (failed ones left out)."""
-    path = run_dir / "samples" / f"{suite}.jsonl"
-    out: dict[str, dict[str, Any]] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("error") is None and row.get("scores"):
-                    out[str(row["id"])] = row
-    return out
+    return {str(row["id"]): row for row in RunDir(run_dir).samples(suite)
+            if row.get("error") is None and row.get("scores")}
 
 
 def _item_filter(metric: str) -> tuple[str, Any]:
@@ -129,8 +123,7 @@ def _side(m: dict[str, Any]) -> dict[str, Any]:
 
 def compare(before_dir: Path, after_dir: Path, *, seed: int = 0) -> dict[str, Any]:
     """Per suite and metric: before, after and the delta with its CI and method."""
-    rb = json.loads((before_dir / "results.json").read_text(encoding="utf-8"))
-    ra = json.loads((after_dir / "results.json").read_text(encoding="utf-8"))
+    rb, ra = RunDir(before_dir).read_results(), RunDir(after_dir).read_results()
     out: dict[str, Any] = {}
     for name, sb in (rb.get("suites") or {}).items():
         sa = (ra.get("suites") or {}).get(name)

@@ -62,12 +62,6 @@ class GoalResult:
         return self.out / "after"
 
 
-def _default_open(spec: str) -> Model:
-    from alignlab.models import load_model
-
-    return load_model(spec, cache=True)
-
-
 class _Log:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -91,50 +85,37 @@ def _read_state(out: Path, identity: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _suites(goal: Goal, names: dict[str, str], context: dict[str, Any]) -> tuple[list, dict[str, str]]:
-    from alignlab.evaluate import SuiteSkipped, build_suite
-
-    suites, not_run = [], {}
-    for i, entry in enumerate(goal.evaluate):
-        args = fill(entry.args, names, f"{goal.where()}: evaluate[{i}] ({entry.name})")
-        try:
-            suites.append(build_suite(entry.name, context=context, **args))
-        except SuiteSkipped as exc:
-            not_run[entry.name] = str(exc)
-    return suites, not_run
-
-
-def _evaluate(goal: Goal, spec: str, run_dir: Path, names: dict[str, str], open_model: Callable[[str], Model],
+def _evaluate(goal: Goal, spec: str, run_dir: Path, names: dict[str, str], open_model: Callable[[str], Model] | None,
               limit: int | None, progress: bool, role: str) -> dict[str, Any]:
     """One evaluation run of ``spec`` on the goal's suites into ``run_dir`` (resumable), plus its report.html."""
-    from alignlab.evaluate import run_eval, suite_parameters
+    from alignlab.evaluate import NothingToRun, evaluate, suite_parameters
 
     limits = {e.name: min(x for x in (limit, e.limit) if x) for e in goal.evaluate if limit or e.limit}
+    suites = [(e.name, fill(e.args, names, f"{goal.where()}: evaluate[{i}] ({e.name})"))
+              for i, e in enumerate(goal.evaluate)]
+    judge = goal.judge or goal.critic
     with ExitStack() as stack:
-        judge = goal.judge or goal.critic
-        # A judge (often a large model) is opened only when some suite takes one.
-        wants_judge = judge is not None and any("judge" in suite_parameters(e.name) for e in goal.evaluate)
-        context: dict[str, Any] = {"judge": stack.enter_context(open_model(judge)) if wants_judge else None}
-        if goal.reward_model:
-            from alignlab.models.reward import load_reward_model
-
-            context["reward_model"] = stack.enter_context(load_reward_model(goal.reward_model))
-        suites, not_run = _suites(goal, names, context)
-        for name, why in not_run.items():
-            print(f"not run: {name}: {why}", file=sys.stderr)
-        if not suites:
-            raise AlignlabError(f"{goal.where()}: none of the goal's suites can run ({not_run})")
-        model = stack.enter_context(open_model(spec))
-        results = run_eval(model, suites, run_dir, limit=limits or None, show_progress=progress, not_run=not_run,
-                           config_extra={"goal": goal.name, "role": role, "judge": judge,
-                                         "reward_model": goal.reward_model})
+        model: str | Model = spec
+        judge_model: str | Model | None = judge
+        if open_model is not None:  # tests pass scripted models
+            model = stack.enter_context(open_model(spec))
+            wants_judge = judge is not None and any("judge" in suite_parameters(e.name) for e in goal.evaluate)
+            judge_model = stack.enter_context(open_model(judge)) if wants_judge else None
+        try:
+            results = evaluate(
+                model, suites, run_dir, judge=judge_model, reward_model=goal.reward_model, limit=limits or None,
+                progress=progress, require_runnable=True,
+                log=lambda line: print(line, file=sys.stderr) if line.startswith("not run") else None,
+                config_extra={"goal": goal.name, "role": role, "judge": judge, "reward_model": goal.reward_model})
+        except NothingToRun as exc:
+            raise AlignlabError(f"{goal.where()}: none of the goal's suites can run ({exc.not_run})") from None
     from alignlab.report import build_report
 
     try:
         build_report(run_dir)
     except Exception as exc:  # results are safe on disk; a report bug must not fail the loop
         print(f"warning: {run_dir}/report.html not written ({type(exc).__name__}: {exc})", file=sys.stderr)
-    return results
+    return results.data
 
 
 def _complete(results: dict[str, Any], log: _Log, step: str) -> bool:
@@ -209,7 +190,6 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    open_model = open_model or _default_open
     log = _Log(progress)
     identity = {"goal": goal.resolved(), "limit": limit}
     state = _read_state(out, identity)

@@ -1,6 +1,7 @@
 """Model spec strings → backends. Backends register lazily, so alignlab imports without torch, vllm or httpx.
 
-Specs: ``default``, ``hf:PATH``, ``gguf:PATH``, ``llamacpp:PATH``, ``openai:MODEL@URL[,URL...]``, ``vllm:PATH``.
+Specs: ``default``, ``hf:PATH``, ``gguf:PATH``, ``llamacpp:PATH``, ``openai:MODEL@URL[,URL...]``, ``vllm:PATH``,
+``responses:PATH`` (recorded responses, replayed).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _BACKENDS: dict[str, str] = {
     "llamacpp": "alignlab.models.llamacpp:create",
     "openai": "alignlab.models.openai_compat:create",
     "vllm": "alignlab.models.vllm_backend:create",
+    "responses": "alignlab.models.replay:create",
 }
 
 
@@ -42,7 +44,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep or name not in _BACKENDS:
         raise ModelSpecError(
             f"unknown model spec {spec!r}",
-            hint="use default, hf:PATH, gguf:PATH, llamacpp:PATH, openai:MODEL@URL or vllm:PATH",
+            hint="use default, hf:PATH, gguf:PATH, llamacpp:PATH, openai:MODEL@URL, vllm:PATH or responses:PATH",
         )
     if not target:
         raise ModelSpecError(f"model spec {spec!r} names no model", hint=f"write {name}:PATH")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from alignlab.evaluate.rundir import RunDir
 
 MAX_CHARS = 8000
 """Longer fields are cut (with a note) so one runaway generation cannot bloat the report."""
@@ -64,26 +65,11 @@ def is_failure(record: dict[str, Any], primary: str | None) -> bool:
     return bool(scores) and all(v in (0, 1) for v in scores.values()) and min(scores.values()) == 0
 
 
-def read_records(path: Path) -> Iterable[dict[str, Any]]:
-    """Records of a samples file; a line that does not parse is skipped (the report must still build)."""
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict):
-                yield row
-
-
 def payload(run_dir: Path, suites: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The browser's data: one compact entry per sample of every suite in results.json that has a samples file."""
     rows, truncated = [], {}
     for name, summary in suites.items():
-        path = run_dir / "samples" / f"{name}.jsonl"
-        if not path.is_file():
-            continue
-        for i, r in enumerate(read_records(path)):
+        for i, r in enumerate(RunDir(run_dir).samples(name)):
             if i >= MAX_RECORDS:
                 truncated[name] = True
                 break

@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from alignlab.report._browser import read_records
+from alignlab.evaluate.rundir import RunDir
 from alignlab.report.svg import ACCENT, FONT, fmt, ticks
 
 MAX_ITEMS = 30
@@ -209,10 +209,7 @@ def section(run_dir: Path, suites: dict[str, dict[str, Any]], max_items: int = M
     """The opinion-item view of every suite with population shares in its samples; "" when there is none."""
     parts = []
     for name in suites:
-        path = run_dir / "samples" / f"{name}.jsonl"
-        if not path.is_file():
-            continue
-        items, missing = collect(read_records(path))
+        items, missing = collect(RunDir(run_dir).samples(name))
         if items:
             parts.append(suite_section(name, items, missing, f"samples/{name}.jsonl", max_items))
     return "".join(parts)

@@ -15,8 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from alignlab._atomic import write_text_atomic
-from alignlab.errors import AlignlabError
+from alignlab.evaluate.rundir import RunDir
 from alignlab.report import _browser, _opinions, svg
 from alignlab.report._template import TAXONOMY, page
 from alignlab.report.svg import Point, fmt
@@ -29,31 +28,16 @@ _REFUSAL_SEG = re.compile(r"^(over_|false_)?refusals?(?:_rate)?$")
 _QUALIFIERS = ("safe", "unsafe", "benign", "harmful")
 
 
-def load_run(run: str | Path) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+def load_run(run: str | Path | RunDir) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     """(run dir, results.json, config.yaml) of a run directory (or of the results.json inside one)."""
-    import yaml
-
-    path = Path(run)
-    run_dir = path.parent if path.name == "results.json" else path
-    results_path = run_dir / "results.json"
-    if not results_path.is_file():
-        raise AlignlabError(f"{run_dir} has no results.json", hint="pass a run directory written by alignlab eval")
-    try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise AlignlabError(f"{results_path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    cfg_path = run_dir / "config.yaml"
-    config = (yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}) if cfg_path.is_file() else {}
-    return run_dir, results, config
+    run_dir = RunDir.of(run)
+    return run_dir.path, run_dir.read_results(), run_dir.read_config()
 
 
-def build_report(run_dir: str | Path) -> Path:
+def build_report(run_dir: str | Path | RunDir) -> Path:
     """Write ``report.html`` into the run directory (atomically) and return its path."""
-    run_dir, results, config = load_run(run_dir)
-    html = render(run_dir, results, config)
-    out = run_dir / "report.html"
-    write_text_atomic(out, html)
-    return out
+    path, results, config = load_run(run_dir)
+    return RunDir(path).write_report(render(path, results, config))
 
 
 def render(run_dir: Path, results: dict[str, Any], config: dict[str, Any]) -> str:
@@ -75,12 +59,25 @@ def render(run_dir: Path, results: dict[str, Any], config: dict[str, Any]) -> st
         f"<h1>alignlab report — {_e(model.get('spec', '?'))}</h1><div class=meta>backend {_e(model.get('backend'))}"
         f" · {_e(_params(model.get('parameters')))} · fingerprint <code>{_e(model.get('fingerprint'))}</code> · "
         f"created {_e(results.get('created'))} · finished {_e(results.get('finished'))} · "
-        f"{_e(run.get('model_calls'))} model calls in {_e(run.get('seconds'))} s</div>"
+        f"{_e(run.get('model_calls'))} model calls in {_e(run.get('seconds'))} s</div>{_replay(results)}"
     )
     body = "".join(s if sid == "samples" else f'<section id="{sid}"><h2>{title}</h2>{s}</section>'
                    for sid, title, s in sections)
     return page(f"alignlab report — {model.get('spec', '?')}", header,
                 [(sid, title) for sid, title, _ in sections], body, _browser.SCRIPT)
+
+
+def _replay(results: dict[str, Any]) -> str:
+    """For scores of recorded responses: how many prompts were scored, and any join by position."""
+    info = results.get("replay")
+    if not isinstance(info, dict):
+        return ""
+    missing = info.get("n_missing") or 0
+    fuzzy = info.get("fuzzy") or []
+    return (f"<p class=meta>recorded responses: {_e(info.get('n_scored'))} of {_e(info.get('n_prompts'))} prompts "
+            f"scored (by key {_e(info.get('by_key'))}, by exact prompt {_e(info.get('by_text'))}"
+            + (f", by position {len(fuzzy)}" if fuzzy else "") + ")"
+            + (f"; <strong>{missing} without a response, not scored</strong>" if missing else "") + "</p>")
 
 
 def _e(x: object) -> str:

@@ -1,8 +1,7 @@
 """IFEval-compatible verifiable instruction following: 25 checkers, strict/loose scoring, suites and file scoring."""
 
-from alignlab.evaluate.instructions.ifeval._data import IFEvalPrompt, join, parse_prompts, read_prompts, read_responses
+from alignlab.evaluate.instructions.ifeval._data import IFEvalPrompt, parse_prompts, read_prompts
 from alignlab.evaluate.instructions.ifeval._registry import Instruction, follows, get_instruction, instructions
-from alignlab.evaluate.instructions.ifeval._rundir import score_files
 from alignlab.evaluate.instructions.ifeval.scoring import (
     HEADLINE,
     PromptResult,
@@ -20,11 +19,8 @@ __all__ = [
     "get_instruction",
     "ifeval_metrics",
     "instructions",
-    "join",
     "loose_variants",
     "parse_prompts",
     "read_prompts",
-    "read_responses",
-    "score_files",
     "score_response",
 ]
