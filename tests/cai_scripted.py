@@ -1,54 +1,26 @@
-"""Scripted models for the constitutional-method tests: a chat backend that sees whole conversations, and one that
-also scores continuations (log-prob mode). Both extend tests/scripted.py's ``Scripted``."""
+"""Scripted models for the constitutional-method tests, on ``alignlab.testing.ScriptedAPI``: a chat model that sees
+whole conversations, and one that also scores continuations (log-prob mode)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from alignlab.models import (
-    GenerateRequest,
-    GenerateResult,
-    LoglikelihoodRequest,
-    LoglikelihoodResult,
-    Message,
-    as_messages,
-)
-from scripted import Scripted
+from alignlab.models import Message, as_messages
+from alignlab.testing import ScriptedAPI
 
 
-class ScriptedChat(Scripted):
-    """Answers ``reply(messages)`` (the whole conversation); ``batches`` records the size of every generate call."""
-
-    def __init__(self, reply: Callable[[list[Message]], str], spec: str = "scripted-chat") -> None:
-        super().__init__(lambda _: "", spec)
-        self.chat_reply = reply
-        self.batches: list[int] = []
-
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        self.batches.append(len(requests))
-        out = []
-        for r in requests:
-            msgs = as_messages(r.prompt)
-            self.prompts.append(msgs)
-            try:
-                out.append(GenerateResult(text=self.chat_reply(msgs)))
-            except RuntimeError as exc:
-                out.append(GenerateResult(error=str(exc), finish_reason="error"))
-        return out
+def ScriptedChat(reply: Callable[[list[Message]], str], spec: str = "scripted-chat") -> ScriptedAPI:  # noqa: N802
+    """Answers ``reply(messages)`` (the whole conversation)."""
+    return ScriptedAPI(reply_to=lambda r: reply(as_messages(r.prompt)), spec=spec)
 
 
-class ScriptedScorer(ScriptedChat):
+def ScriptedScorer(score: Callable[[list[Message], str], float], spec: str = "scripted-scorer",  # noqa: N802
+                   reply: Callable[[list[Message]], str] = lambda _: "") -> ScriptedAPI:
     """Also scores continuations: ``score(messages, continuation) -> logprob``."""
+    return ScriptedAPI(reply_to=lambda r: reply(as_messages(r.prompt)),
+                       logprob=lambda r: score(as_messages(r.context), r.continuation), spec=spec)
 
-    def __init__(self, score: Callable[[list[Message], str], float], spec: str = "scripted-scorer") -> None:
-        super().__init__(lambda _: "", spec)
-        self.score = score
-        self.scored: list[tuple[list[Message], str]] = []
 
-    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodResult]:
-        out = []
-        for r in requests:
-            msgs = as_messages(r.context)
-            self.scored.append((msgs, r.continuation))
-            out.append(LoglikelihoodResult(logprob=self.score(msgs, r.continuation), n_tokens=1))
-        return out
+def scored(api: ScriptedAPI) -> list[tuple[list[Message], str]]:
+    """(conversation, continuation) of every continuation the model scored."""
+    return [(as_messages(r.context), r.continuation) for r in api.loglikelihood_requests]

@@ -17,29 +17,16 @@ from alignlab.evaluate.preferences.agreement import (
     score_pair,
     weighted_sections,
 )
-from alignlab.models import LoglikelihoodResult, Model, ModelAPI
+from alignlab.models import Model
+from alignlab.testing import ScriptedAPI
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HH = SHARED / "hh_rlhf" / "harmless-base" / "test.jsonl.gz"
 
 
-class TableAPI(ModelAPI):
+def TableAPI(table: dict[str, float]) -> ScriptedAPI:  # noqa: N802
     """Log-likelihood = a fixed table lookup by continuation; one token per character."""
-
-    backend = "table"
-
-    def __init__(self, table: dict[str, float]) -> None:
-        self.table = table
-
-    def fingerprint(self) -> str:
-        return "table"
-
-    def generate(self, requests):  # noqa: ANN001, ANN201
-        raise NotImplementedError
-
-    def loglikelihood(self, requests):  # noqa: ANN001, ANN201
-        return [LoglikelihoodResult(logprob=self.table[r.continuation], n_tokens=len(r.continuation))
-                for r in requests]
+    return ScriptedAPI(logprob=lambda r: (table[r.continuation], len(r.continuation)), spec="table")
 
 
 def _rec(subset: str, acc: float) -> dict:

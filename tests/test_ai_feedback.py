@@ -13,7 +13,7 @@ from alignlab.align.ai_feedback import agreement_with_human, ai_preferences, lab
 from alignlab.errors import LoglikelihoodUnsupported
 from alignlab.models import Model
 from alignlab.targets.constitution import load_constitution
-from cai_scripted import ScriptedChat, ScriptedScorer
+from cai_scripted import ScriptedChat, ScriptedScorer, scored
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"  # the workplace's public datasets (licences there)
@@ -53,11 +53,11 @@ def test_logprob_mode_averages_both_orders() -> None:
     assert one.p_chosen == pytest.approx(0.8) and one.label == "chosen" and one.consistent
     assert two.p_chosen == pytest.approx(0.2) and two.label == "rejected" and two.consistent
     assert [o.chosen_first for o in one.orders] == [True, False]
-    assert len(judge.scored) == 8  # 2 pairs × 2 orders × letters A and B
-    assert {c for _, c in judge.scored} == {"A", "B"}
+    assert len(scored(judge)) == 8  # 2 pairs × 2 orders × letters A and B
+    assert {c for _, c in scored(judge)} == {"A", "B"}
     # The judge was shown the principle of the label and the conversation.
     c = load_constitution("hhh")
-    body = judge.scored[0][0][-1]["content"]
+    body = scored(judge)[0][0][-1]["content"]
     assert f"Principle: {c[one.principle].rule}" in body and "How do I hurt my neighbour?" in body
     s = fb.summary()
     assert s["position_consistency"]["value"] == 1.0 and s["labelled"] == 2
@@ -89,10 +89,9 @@ def test_auto_falls_back_to_parsed_verdicts() -> None:
 
 
 def test_parsed_mode_on_a_scorer_uses_generation() -> None:
-    judge = ScriptedScorer(_fair_scorer())
-    judge.chat_reply = lambda msgs: "[[C]]"
+    judge = ScriptedScorer(_fair_scorer(), reply=lambda msgs: "[[C]]")
     fb = ai_preferences(Model(judge), ROWS[:1], "hhh", mode="generate")
-    assert judge.scored == [] and fb.labels[0].label == "tie" and fb.labels[0].consistent
+    assert scored(judge) == [] and fb.labels[0].label == "tie" and fb.labels[0].consistent
     assert fb.labels[0].p_chosen == 0.5
 
 

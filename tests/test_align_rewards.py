@@ -14,7 +14,7 @@ from alignlab.align.rewards import RewardError, RewardSpec, build_reward, build_
 from alignlab.errors import AlignlabError, DataError
 from alignlab.models import Model
 from alignlab.targets.values import SCHWARTZ
-from scripted import Scripted
+from alignlab.testing import ScriptedAPI
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "src/alignlab/suites/data/target_profile_example.yaml"
@@ -138,7 +138,7 @@ def judge_reply(user: str) -> str:
 
 
 def test_judge_reward_normalises_and_counts_malformed() -> None:
-    api = Scripted(judge_reply)
+    api = ScriptedAPI(judge_reply)
     logged: list[tuple[str, float]] = []
     f = build_reward({"name": "judge", "args": {"model": Model(api), "principle": "Be kind to the user.",
                                                 "scale": [1, 10]}})
@@ -154,13 +154,13 @@ def test_judge_reward_normalises_and_counts_malformed() -> None:
 
 
 def test_judge_scale_rubric_and_general_grading() -> None:
-    f = build_reward({"name": "judge", "args": {"model": Model(Scripted(lambda u: "fine. [[4]] then [[5]]")),
+    f = build_reward({"name": "judge", "args": {"model": Model(ScriptedAPI(lambda u: "fine. [[4]] then [[5]]")),
                                                 "rubric": "5: perfect; 0: useless", "scale": "0-5"}})
     assert f(["q"], ["a"]) == [1.0]  # the last rating wins; 5 on 0..5 is 1.0
-    out_of_range = build_reward({"name": "judge", "args": {"model": Model(Scripted(lambda u: "[[7]]")),
+    out_of_range = build_reward({"name": "judge", "args": {"model": Model(ScriptedAPI(lambda u: "[[7]]")),
                                                            "principle": "Be brief.", "scale": 5}})
     assert out_of_range(["q"], ["a"]) == [None] and out_of_range.counts["parse_failures"] == 1
-    api = Scripted(lambda u: "Rating: [[10]]")
+    api = ScriptedAPI(lambda u: "Rating: [[10]]")
     general = build_reward({"name": "judge", "args": {"model": Model(api)}})
     assert general(["q"], ["a"]) == [1.0]
     assert "helpfulness, relevance, accuracy" in api.prompts[0][-1]["content"]  # MT-Bench's single grading
@@ -171,7 +171,7 @@ def test_judge_scale_rubric_and_general_grading() -> None:
 
 
 def test_judge_sees_earlier_turns() -> None:
-    api = Scripted(lambda u: "[[6]]")
+    api = ScriptedAPI(lambda u: "[[6]]")
     f = build_reward({"name": "judge", "args": {"model": Model(api), "principle": "Stay consistent."}})
     conversation = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Hi Ada!"},
                     {"role": "user", "content": "What is my name?"}]
@@ -250,7 +250,7 @@ def test_value_profile_with_a_judge_classifier(tmp_path: Path) -> None:
         return json.dumps({k: VECTORS[text].get(k, 0) for k in SCHWARTZ.keys})
 
     shutil.copyfile(TARGET, tmp_path / "target.yaml")
-    judge = Model(Scripted(annotate))
+    judge = Model(ScriptedAPI(annotate))
     f = build_reward({"name": "value-profile", "args": {"target": "target.yaml", "classifier": judge,
                                                         "name": "org_values"}}, base_dir=tmp_path)
     out = f(["q", "q", "q"], ["caring", "ambitious", "unclear"])
@@ -281,7 +281,7 @@ def test_grpo_trainer_takes_one_step_with_built_rewards(tiny_model_dir: Path, tm
     funcs, weights = build_rewards([
         {"name": "regex", "weight": 0.5, "args": {"pattern": "a"}},
         {"name": "ifeval"},
-        {"name": "judge", "args": {"model": Model(Scripted(lambda u: "[[7]]")), "principle": "Be helpful."}},
+        {"name": "judge", "args": {"model": Model(ScriptedAPI(lambda u: "[[7]]")), "principle": "Be helpful."}},
         {"name": "value-profile", "args": {"target": str(TARGET), "classifier": ScriptedClassifierAny()}},
     ])
     ds = Dataset.from_list([

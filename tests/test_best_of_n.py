@@ -10,35 +10,25 @@ import pytest
 
 from alignlab.align.best_of_n import best_of_n_pairs, sample_and_score
 from alignlab.errors import AlignlabError
-from alignlab.models import GenerateRequest, GenerateResult, Model, ModelAPI, load_model
+from alignlab.models import GenerateRequest, Model, load_model
 from alignlab.targets.values import SCHWARTZ
+from alignlab.testing import ScriptedAPI, scripted_models
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "src/alignlab/suites/data/target_profile_example.yaml"
 
 
-class BySeed(ModelAPI):
+def BySeed(answers: Sequence[str]) -> ScriptedAPI:  # noqa: N802
     """A chat policy whose answer is ``answers[seed]``; a prompt containing "same" always gets the first answer
     and one containing "broken" fails."""
 
-    backend = "by-seed"
+    def answer(r: GenerateRequest) -> str:
+        user = r.prompt if isinstance(r.prompt, str) else r.prompt[-1]["content"]
+        if "broken" in user:
+            raise RuntimeError("boom")
+        return answers[0 if "same" in user else r.seed % len(answers)]
 
-    def __init__(self, answers: Sequence[str]) -> None:
-        self.answers, self.spec, self.requests = list(answers), "by-seed", []
-
-    def fingerprint(self) -> str:
-        return "by-seed"
-
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        out = []
-        for r in requests:
-            self.requests.append(r)
-            user = r.prompt if isinstance(r.prompt, str) else r.prompt[-1]["content"]
-            if "broken" in user:
-                out.append(GenerateResult(error="boom", finish_reason="error"))
-            else:
-                out.append(GenerateResult(text=self.answers[0 if "same" in user else r.seed % len(self.answers)]))
-        return out
+    return ScriptedAPI(reply_to=answer, spec="by-seed")
 
 
 SCORES = {"great": 3.0, "good": 2.0, "meh": 1.0, "bad": -1.0, "unscorable": None}
@@ -147,24 +137,18 @@ def _goal(tmp_path: Path, **representation: object):  # noqa: ANN202
 
 def test_value_profile_builder_writes_pairs_audit_and_heldout(tmp_path: Path) -> None:
     from alignlab.goals._builders import BuildContext, get_builder
-    from scripted import Scripted
 
     (tmp_path / "target.yaml").write_text(TARGET.read_text())
     prompts = [{"id": f"p{i}", "prompt": f"Question {i}?"} for i in range(5)] + [{"prompt": "same thing"}]
     (tmp_path / "prompts.jsonl").write_text("".join(json.dumps(p) + "\n" for p in prompts))
     policy = BySeed(["Hmm.", "Seek power.", "I care about you.", "Say what?"])
-    opened: list[str] = []
-    models = {"policy": Model(policy), "judge": Model(Scripted(annotate))}
-
-    def open_model(spec: str) -> Model:
-        opened.append(spec)
-        return models[spec]
-
-    goal = _goal(tmp_path, target="target.yaml", prompts="prompts.jsonl", n=4, classifier="judge",
+    judge = ScriptedAPI(annotate)
+    goal = _goal(tmp_path, target="target.yaml", prompts="prompts.jsonl", n=4, classifier="scripted:judge",
                  heldout_fraction=0.34, seed=1)
-    built = get_builder("value-profile-best-of-n")(goal, tmp_path / "data", BuildContext(policy="policy",
-                                                                                          open_model=open_model))
-    assert sorted(opened) == ["judge", "policy"]
+    with scripted_models(policy=policy, judge=judge):
+        built = get_builder("value-profile-best-of-n")(goal, tmp_path / "data",
+                                                       BuildContext(policy="scripted:policy"))
+    assert policy.requests and judge.requests
     train = [json.loads(line) for line in built.train_path.read_text().splitlines()]
     held = [json.loads(line) for line in built.heldout["prompts"].read_text().splitlines()]
     assert len(held) == 2 and built.stats["heldout_prompts"] == 2
@@ -198,13 +182,13 @@ def test_value_profile_builder_options_and_failures(tmp_path: Path) -> None:
     (tmp_path / "target.yaml").write_text(TARGET.read_text())
     (tmp_path / "bad.jsonl").write_text('{"id": "a", "prompt": "ok"}\n{"id": "b"}\n')
     build = get_builder("value-profile-best-of-n")
-    ctx = BuildContext(policy="policy", open_model=lambda spec: pytest.fail("no model may open"))
+    ctx = BuildContext(policy="scripted:never")  # no model may answer: the inputs fail first
     with pytest.raises(AlignlabError, match=r"bad.jsonl:2: field 'prompt'"):
         build(_goal(tmp_path, target="target.yaml", prompts="bad.jsonl"), tmp_path / "d", ctx)
     with pytest.raises(AlignlabError, match="target profile not found"):
         build(_goal(tmp_path, target="missing.yaml"), tmp_path / "d", ctx)
     # Every sample alike: no pairs is an error that says why, not an empty training file.
-    models = {"policy": Model(BySeed(["Hmm."])), "judge": Model(BySeed(["{}"]))}
-    with pytest.raises(AlignlabError, match="no preference pairs"):
+    with scripted_models(policy=BySeed(["Hmm."]), judge=BySeed(["{}"])), \
+            pytest.raises(AlignlabError, match="no preference pairs"):
         build(_goal(tmp_path, target="target.yaml", limit=3, heldout_fraction=0.0), tmp_path / "d",
-              BuildContext(policy="policy", critic="judge", open_model=models.__getitem__))
+              BuildContext(policy="scripted:policy", critic="scripted:judge"))

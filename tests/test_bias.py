@@ -11,7 +11,8 @@ import pytest
 from alignlab.errors import AlignlabError
 from alignlab.evaluate import build_suite, run_eval
 from alignlab.evaluate.preferences.bias import bbq_metrics, bias_scores, biased, read_bbq, read_stereotype_pairs
-from alignlab.models import LoglikelihoodResult, Model, ModelAPI
+from alignlab.models import Model
+from alignlab.testing import ScriptedAPI
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BBQ = SHARED / "bbq"
@@ -44,31 +45,13 @@ def test_bias_scores_hand_computed() -> None:
     assert lo <= 0.5 <= hi
 
 
-class TableAPI(ModelAPI):
-    backend = "table"
-
-    def __init__(self, table: dict[str, float]) -> None:
-        self.table = table
-
-    def fingerprint(self) -> str:
-        return "table"
-
-    def generate(self, requests):  # noqa: ANN001, ANN201
-        raise NotImplementedError
-
-    def loglikelihood(self, requests):  # noqa: ANN001, ANN201
-        return [LoglikelihoodResult(logprob=self.table.get(r.continuation.strip(), -5.0), n_tokens=1)
-                for r in requests]
+def TableAPI(table: dict[str, float]) -> ScriptedAPI:  # noqa: N802
+    return ScriptedAPI(logprob=table, default_logprob=-5.0, spec="table")
 
 
 def test_always_stereotyped_model_on_builtin_items(tmp_path: Path) -> None:
     """A model that always picks the stereotyped person: bias +1 in both conditions, accuracy 0 when ambiguous."""
     suite = build_suite("preferences/bias")
-
-    class Stereo(TableAPI):
-        def loglikelihood(self, requests):  # noqa: ANN001, ANN201
-            return [LoglikelihoodResult(logprob=0.0 if r.continuation.strip() in targets[r.context] else -5.0,
-                                        n_tokens=1) for r in requests]
 
     targets: dict[str, set[str]] = {}
     for s in suite.samples:
@@ -77,7 +60,8 @@ def test_always_stereotyped_model_on_builtin_items(tmp_path: Path) -> None:
         other = next(i for i in range(3) if i not in (md["unknown"], md["target_answer"]))
         want = md["target_answer"] if md["polarity"] == "neg" else other
         targets.setdefault(ctx, set()).add(s.choices[want])
-    res = run_eval(Model(Stereo({})), [suite], tmp_path, show_progress=False)
+    stereo = ScriptedAPI(logprob=lambda r: 0.0 if r.continuation.strip() in targets[r.context] else -5.0)
+    res = run_eval(Model(stereo), [suite], tmp_path, show_progress=False)
     m = res["suites"]["preferences/bias"]["metrics"]
     assert m["accuracy_ambig"]["value"] == 0.0 and m["accuracy_disambig"]["value"] == 0.5
     assert m["bias_disambig"]["value"] == 1.0 and m["bias_ambig"]["value"] == 1.0

@@ -16,8 +16,8 @@ from alignlab.errors import AlignlabError
 from alignlab.goals._builders import BuildContext, get_builder
 from alignlab.goals._goal import load_goal
 from alignlab.located_yaml import load_yaml
-from alignlab.models import Model
 from alignlab.targets.constitution import builtin_constitutions, load_constitution
+from alignlab.testing import ScriptedAPI, scripted_models
 from cai_scripted import ScriptedChat
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,16 +58,15 @@ evaluate: [values/safety]
     return load_goal(path)
 
 
-def _build(goal: object, tmp_path: Path, critic: str | None = None,
-           progress: bool = False) -> tuple[object, dict[str, ScriptedChat]]:
-    opened: dict[str, ScriptedChat] = {}
-
-    def open_model(spec: str) -> Model:
-        opened[spec] = ScriptedChat(_reply, spec)
-        return Model(opened[spec])
-
-    ctx = BuildContext(policy="policy", critic=critic, seed=0, progress=progress, open_model=open_model)
-    return get_builder(goal.representation.kind)(goal, tmp_path / "data", ctx), opened  # type: ignore[attr-defined]
+def _build(goal: object, tmp_path: Path, critic: bool = False,
+           progress: bool = False) -> tuple[object, dict[str, ScriptedAPI]]:
+    """Build with scripted models opened by spec (scripted:policy, scripted:critic); returns those that were used."""
+    apis = {"policy": ScriptedChat(_reply), "critic": ScriptedChat(_reply)}
+    with scripted_models(**apis):
+        ctx = BuildContext(policy="scripted:policy", critic="scripted:critic" if critic else None, seed=0,
+                           progress=progress)
+        built = get_builder(goal.representation.kind)(goal, tmp_path / "data", ctx)  # type: ignore[attr-defined]
+    return built, {name: api for name, api in apis.items() if api.requests}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -77,7 +76,7 @@ def _rows(path: Path) -> list[dict]:
 def test_critique_revise_builder_writes_sft_rows_and_audit(tmp_path: Path) -> None:
     goal = _goal(tmp_path, "  kind: critique-revise\n  limit: 6")
     built, opened = _build(goal, tmp_path)
-    assert list(opened) == ["policy"]  # no critic: the policy critiques itself, opened once
+    assert list(opened) == ["policy"]  # no critic: the policy critiques itself
     rows = _rows(built.train_path)
     assert len(rows) == 6 and set(rows[0]) == {"prompt", "completion"}
     assert rows[0]["prompt"][0]["role"] == "user" and rows[0]["completion"] == [
@@ -99,7 +98,7 @@ def test_critique_revise_builder_reports_each_phase(tmp_path: Path, capsys: pyte
 def test_critique_revise_builder_dpo_with_a_critic(tmp_path: Path) -> None:
     goal = _goal(tmp_path, "  kind: critique-revise\n  output: dpo\n  limit: 4\n  constitution: social-norms",
                  method="dpo")
-    built, opened = _build(goal, tmp_path, critic="critic")
+    built, opened = _build(goal, tmp_path, critic=True)
     assert sorted(opened) == ["critic", "policy"]
     assert all(len(p) == 1 for p in opened["policy"].prompts)  # the policy only answered
     rows = _rows(built.train_path)
@@ -125,11 +124,8 @@ def test_critique_revise_builder_reads_a_prompt_file_and_a_user_constitution(tmp
 def test_builder_fails_clearly_when_nothing_was_revised(tmp_path: Path) -> None:
     goal = _goal(tmp_path, "  kind: critique-revise\n  output: dpo\n  limit: 2", method="dpo")
 
-    def open_model(spec: str) -> Model:
-        return Model(ScriptedChat(lambda m: ""))
-
-    ctx = BuildContext(policy="p", seed=0, progress=False, open_model=open_model)
-    with pytest.raises(AlignlabError, match="produced no dpo rows"):
+    ctx = BuildContext(policy="scripted:p", seed=0, progress=False)
+    with scripted_models(p=ScriptedChat(lambda m: "")), pytest.raises(AlignlabError, match="produced no dpo rows"):
         get_builder("critique-revise")(goal, tmp_path / "data", ctx)
 
 

@@ -11,7 +11,7 @@ import pytest
 import alignlab
 from alignlab.evaluate import EvalResults, NothingToRun, RunDir
 from alignlab.models import Model
-from scripted import Scripted
+from alignlab.testing import ScriptedAPI
 
 
 def _answers(prompt: str) -> str:
@@ -19,7 +19,7 @@ def _answers(prompt: str) -> str:
 
 
 def test_evaluate_is_the_package_and_the_call(tmp_path: Path) -> None:
-    results = alignlab.evaluate(Model(Scripted(_answers)), ["instructions/basics"], tmp_path / "run",
+    results = alignlab.evaluate(Model(ScriptedAPI(_answers)), ["instructions/basics"], tmp_path / "run",
                                 limit=4, progress=False)
     assert isinstance(results, EvalResults) and results.run_dir == RunDir(tmp_path / "run")
     suite = results.suites["instructions/basics"]
@@ -33,11 +33,11 @@ def test_evaluate_is_the_package_and_the_call(tmp_path: Path) -> None:
 
 def test_a_judged_suite_without_a_judge_is_listed_not_run(tmp_path: Path) -> None:
     lines: list[str] = []
-    results = alignlab.evaluate(Model(Scripted(_answers)), ["instructions/basics", "instructions/mt-bench"],
+    results = alignlab.evaluate(Model(ScriptedAPI(_answers)), ["instructions/basics", "instructions/mt-bench"],
                                 tmp_path / "run", limit=2, progress=False, log=lines.append)
     assert list(results.suites) == ["instructions/basics"] and "instructions/mt-bench" in results.not_run
     assert any(line.startswith("not run instructions/mt-bench") for line in lines)
     with pytest.raises(NothingToRun, match="none of the suites can run"):
-        alignlab.evaluate(Model(Scripted(_answers)), ["instructions/mt-bench"], tmp_path / "other",
+        alignlab.evaluate(Model(ScriptedAPI(_answers)), ["instructions/mt-bench"], tmp_path / "other",
                           progress=False, require_runnable=True)
     assert not (tmp_path / "other" / "results.json").exists()

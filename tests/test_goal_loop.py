@@ -120,15 +120,17 @@ def test_run_goal_end_to_end_then_skips_finished_steps(tmp_path: Path, tiny_mode
     del state["steps"]["after"]
     (out / "state.json").write_text(json.dumps(state))
     (out / "after" / "results.json").unlink()
+    import alignlab.models
+
     opened: list[str] = []
+    load_model = alignlab.models.load_model
 
-    def open_model(spec: str):  # noqa: ANN202 - a Model; the loop opens every model through this hook
-        from alignlab.models import load_model
-
+    def spy(spec: str, **kwargs):  # noqa: ANN003, ANN202 - a Model; every model the loop opens goes through here
         opened.append(spec)
-        return load_model(spec, cache=False)
+        return load_model(spec, **kwargs)
 
-    third = run_goal(goal, out, progress=False, open_model=open_model)
+    monkeypatch.setattr(alignlab.models, "load_model", spy)
+    third = run_goal(goal, out, progress=False)
     assert third.skipped == ["data", "baseline", "train"]
     assert opened == [f"hf:{(out / 'train' / 'model').resolve()}"]  # only the trained model was loaded
     assert (out / "after" / "results.json").is_file()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
@@ -14,34 +14,20 @@ from alignlab.evaluate.judges import (
     parse_rating,
     single_prompt,
 )
-from alignlab.models import GenerateRequest, GenerateResult, Model, ModelAPI
+from alignlab.models import GenerateRequest, Model
+from alignlab.testing import ScriptedAPI
 
 
-class ScriptedJudge(ModelAPI):
+def ScriptedJudge(reply: Callable[[str, str], str]) -> ScriptedAPI:  # noqa: N802
     """A judge backend that answers from a script: ``reply(system, user)`` → text (or an exception → error)."""
 
-    backend = "scripted"
-    spec = "scripted-judge"
+    def answer(r: GenerateRequest) -> str:
+        assert isinstance(r.prompt, list) and r.temperature == 0.0
+        system = next(m["content"] for m in r.prompt if m["role"] == "system")
+        user = next(m["content"] for m in r.prompt if m["role"] == "user")
+        return reply(system, user)
 
-    def __init__(self, reply: Callable[[str, str], str]) -> None:
-        self.reply = reply
-        self.seen: list[list[dict]] = []
-
-    def fingerprint(self) -> str:
-        return "scripted"
-
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        out = []
-        for r in requests:
-            assert isinstance(r.prompt, list) and r.temperature == 0.0
-            self.seen.append(r.prompt)
-            system = next(m["content"] for m in r.prompt if m["role"] == "system")
-            user = next(m["content"] for m in r.prompt if m["role"] == "user")
-            try:
-                out.append(GenerateResult(text=self.reply(system, user)))
-            except RuntimeError as exc:
-                out.append(GenerateResult(error=str(exc), finish_reason="error"))
-        return out
+    return ScriptedAPI(reply_to=answer, spec="scripted-judge")
 
 
 @pytest.mark.parametrize(("text", "verdict"), [
@@ -122,4 +108,4 @@ def test_judge_batches_and_reports_backend_errors() -> None:
     replies = judge.ask([single_prompt(["ok"], ["fine"]), single_prompt(["boom"], ["x"])])
     assert [r.output for r in replies] == ["Rating: [[6]]", None]
     assert replies[1].error == "judge server down" and replies[0].template == "single"
-    assert len(api.seen) == 2 and api.seen[0][0]["role"] == "system"
+    assert len(api.prompts) == 2 and api.prompts[0][0]["role"] == "system"

@@ -6,7 +6,7 @@ The judge is a scripted ``ModelAPI`` (canned verdicts, some malformed) so every 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,33 +14,17 @@ import pytest
 from alignlab.errors import AlignlabError
 from alignlab.evaluate import SuiteSkipped, build_suite, run_eval
 from alignlab.evaluate.instructions import arena
-from alignlab.models import GenerateRequest, GenerateResult, Model, ModelAPI, load_model
+from alignlab.models import Model, load_model
+from alignlab.testing import ScriptedAPI
 
 MT = Path(__file__).resolve().parents[2] / "shared" / "data" / "mt_bench"
 QUESTIONS, REFERENCES = MT / "question.jsonl", MT / "reference_answer" / "gpt-4.jsonl"
 pytestmark = pytest.mark.skipif(not QUESTIONS.exists(), reason="MT-Bench files not in shared/data")
 
 
-class Scripted(ModelAPI):
+def Scripted(reply: Callable[[list[dict]], str], spec: str = "scripted") -> ScriptedAPI:  # noqa: N802
     """A backend answering chat requests from a script ``reply(messages)`` → text (RuntimeError → error)."""
-
-    backend = "scripted"
-
-    def __init__(self, reply: Callable[[list[dict]], str], spec: str = "scripted") -> None:
-        self.reply, self.spec, self.requests = reply, spec, []
-
-    def fingerprint(self) -> str:
-        return self.spec
-
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        out = []
-        for r in requests:
-            self.requests.append(r.prompt)
-            try:
-                out.append(GenerateResult(text=self.reply(r.prompt)))
-            except RuntimeError as exc:
-                out.append(GenerateResult(error=str(exc), finish_reason="error"))
-        return out
+    return ScriptedAPI(reply_to=lambda r: reply(r.prompt), spec=spec)
 
 
 def _subset(tmp_path: Path, ids: set[int]) -> Path:
@@ -115,7 +99,7 @@ def test_mt_bench_two_turns_graded_with_parse_failures_counted(tiny_model_dir: P
     assert [j["template"] for j in rows["82"]["judge"]] == ["single", "single-multi"]
     assert len(rows["82"]["extra"]["answers"]) == 2
     # The turn-2 judge prompt shows the whole conversation: both questions and both answers.
-    multi = [u for u in map(_user, judge_api.requests) if "Quarterly Financial Report" in u and "### User" in u]
+    multi = [u for u in map(_user, judge_api.prompts) if "Quarterly Financial Report" in u and "### User" in u]
     assert len(multi) == 1 and "critique your own response" in multi[0]
     assert rows["82"]["extra"]["answers"][1] in multi[0]
 
@@ -149,7 +133,7 @@ def test_arena_vs_reference_both_orders(tmp_path: Path) -> None:
     assert (m["wins"]["value"], m["ties"]["value"], m["losses"]["value"]) == (1, 1, 1)
     assert m["position_disagreements"] == {"value": 1, "n": 4}
     assert m["judge_parse_failures"] == {"value": 1, "n": 8, "rate": 1 / 8}
-    assert len(judge_api.requests) == 8  # every question judged in both orders
+    assert len(judge_api.prompts) == 8  # every question judged in both orders
     rows = [json.loads(line) for line in
             (tmp_path / "run" / "samples" / "instructions" / "arena-vs-reference.jsonl").read_text().splitlines()]
     r104 = next(r for r in rows if r["id"] == "104")

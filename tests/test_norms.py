@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,13 @@ import pytest
 import alignlab.evaluate.values.norms as norms
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate import Output, Sample, build_suite, run_eval
-from alignlab.models import GenerateRequest, GenerateResult, Model, ModelAPI
+from alignlab.models import Model
+from alignlab.testing import ScriptedAPI
 
 
-class Always(ModelAPI):
+def Always(text: str) -> ScriptedAPI:  # noqa: N802
     """Answers every prompt with the same text."""
-
-    backend = spec = "always"
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def fingerprint(self) -> str:
-        return "always:" + self.text
-
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        return [GenerateResult(text=self.text) for _ in requests]
+    return ScriptedAPI(text, spec="always:" + text)
 
 
 @pytest.mark.parametrize(("text", "label"), [

@@ -24,7 +24,8 @@ from alignlab.evaluate.values.opinions import (
     permutation,
     similarity,
 )
-from alignlab.models import GenerateResult, LoglikelihoodResult, Model, ModelAPI
+from alignlab.models import Model
+from alignlab.testing import ScriptedAPI
 
 FIXTURE = Path(__file__).parent / "fixtures_opinions" / "global_opinions.csv"
 SYNTHETIC = Path(__file__).parent.parent / "src" / "alignlab" / "suites" / "data" / SYNTHETIC_FILE
@@ -56,25 +57,12 @@ def test_bootstrap_is_seeded_and_matches_a_hand_resample() -> None:
     assert bootstrap_mean([], bootstrap=10)["value"] is None
 
 
-class LetterAPI(ModelAPI):
-    """Scores option letters from a fixed table, whatever the question: a model with a pure position preference."""
-
-    backend = "letters"
-    is_chat = False
-
-    def __init__(self, table: dict[str, float]) -> None:
-        self.table = table
-
-    def fingerprint(self) -> str:
-        return "letters-" + ",".join(f"{k}{v}" for k, v in sorted(self.table.items()))
-
-    def generate(self, requests):  # noqa: ANN001, ANN201
-        # Replies cycle A, "(B)", "no idea" with the seed: one parse failure in every three.
-        replies = ["A", "I pick (B).", "no idea"]
-        return [GenerateResult(text=replies[r.seed % 3]) for r in requests]
-
-    def loglikelihood(self, requests):  # noqa: ANN001, ANN201
-        return [LoglikelihoodResult(logprob=self.table[r.continuation.strip()], n_tokens=1) for r in requests]
+def LetterAPI(table: dict[str, float]) -> ScriptedAPI:  # noqa: N802
+    """Scores option letters from a fixed table, whatever the question: a model with a pure position preference.
+    Replies cycle A, "(B)", "no idea" with the seed: one parse failure in every three."""
+    replies = ["A", "I pick (B).", "no idea"]
+    return ScriptedAPI(reply_to=lambda r: replies[r.seed % 3], logprob=table, is_chat=False,
+                       spec="letters-" + ",".join(f"{k}{v}" for k, v in sorted(table.items())))
 
 
 def _run(tmp_path: Path, table: dict[str, float], **params: object) -> tuple[dict, list[dict]]:

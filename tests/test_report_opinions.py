@@ -12,30 +12,18 @@ import pytest
 from alignlab.data.adapters.opinions import OpinionItem
 from alignlab.evaluate import run_eval
 from alignlab.evaluate.values.opinions import opinion_suite, similarity
-from alignlab.models import LoglikelihoodResult, Model, ModelAPI
+from alignlab.models import Model
 from alignlab.report import build_report
 from alignlab.report._opinions import section
+from alignlab.testing import ScriptedAPI
 
 SCRIPT_QUESTION = "<script>alert('q')</script> Should <b>this</b> be shown?"
 
 
-class LetterAPI(ModelAPI):
+def LetterAPI(table: dict[str, float]) -> ScriptedAPI:  # noqa: N802
     """Scores option letters from a fixed table whatever the question: answers depend on position only."""
-
-    backend = "letters"
-    is_chat = False
-
-    def __init__(self, table: dict[str, float]) -> None:
-        self.table = table
-
-    def fingerprint(self) -> str:
-        return "letters-" + ",".join(f"{k}{v}" for k, v in sorted(self.table.items()))
-
-    def generate(self, requests):  # noqa: ANN001, ANN201
-        raise AssertionError("mode=logprob never generates")
-
-    def loglikelihood(self, requests):  # noqa: ANN001, ANN201
-        return [LoglikelihoodResult(logprob=self.table[r.continuation.strip()], n_tokens=1) for r in requests]
+    return ScriptedAPI(logprob=table, is_chat=False,
+                       spec="letters-" + ",".join(f"{k}{v}" for k, v in sorted(table.items())))
 
 
 def _run(root: Path, items: list[OpinionItem], orders: str = "original+reversed") -> Path:

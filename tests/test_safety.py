@@ -12,7 +12,7 @@ import alignlab.evaluate.values.safety as saf
 from alignlab.errors import AlignlabError
 from alignlab.evaluate import build_suite, run_eval
 from alignlab.models import Model
-from scripted import Scripted
+from alignlab.testing import ScriptedAPI
 
 XSTEST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "xstest"
 
@@ -119,12 +119,12 @@ def test_end_to_end_with_scripted_model_and_judge(tmp_path: Path) -> None:
                           "Sorry, I don't follow.",  # malformed: counted, never dropped
                           "class: 1_full_compliance\nrefused: 0\nconvincing: 4\nspecific: 2",
                           "class: 3_partial_refusal\nrefused: 0\nconvincing: 2\nspecific: 2"])
-    judge = Model(Scripted(lambda _: next(judge_replies), "judge"))
+    judge = Model(ScriptedAPI(lambda _: next(judge_replies), spec="judge"))
     suite = build_suite("values/safety", context={"judge": judge}, max_tokens=16)
     assert suite.primary_metric == "judge/balanced"
     by_id = {s.id: s for s in suite.samples}
     suite.samples = [by_id[i] for i in ("u-weapons-01", "u-violence-01", "s-homonyms-04", "s-homonyms-01")]
-    model = Model(Scripted(_policy))
+    model = Model(ScriptedAPI(_policy))
     res = run_eval(model, [suite], tmp_path / "run", show_progress=False)
     m = res["suites"]["values/safety"]["metrics"]
     assert m["rule/refusal_rate"]["value"] == 0.5  # the bomb prompt refused, the attack plan answered

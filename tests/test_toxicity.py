@@ -16,26 +16,13 @@ from alignlab.evaluate.preferences.toxicity import (
     parse_rating,
     read_prompts,
 )
-from alignlab.models import GenerateResult, Model, ModelAPI
+from alignlab.models import Model
+from alignlab.testing import ScriptedAPI
 
 
-class ScriptAPI(ModelAPI):
+def ScriptAPI(replies: dict[str, str], default: str = "That sounds frustrating.") -> ScriptedAPI:  # noqa: N802
     """Generates a fixed reply chosen by a substring of the prompt."""
-
-    backend = "script"
-
-    def __init__(self, replies: dict[str, str], default: str = "That sounds frustrating.") -> None:
-        self.replies, self.default = replies, default
-
-    def fingerprint(self) -> str:
-        return "script"
-
-    def generate(self, requests):  # noqa: ANN001, ANN201
-        out = []
-        for r in requests:
-            text = r.prompt if isinstance(r.prompt, str) else r.prompt[-1]["content"]
-            out.append(GenerateResult(text=next((v for k, v in self.replies.items() if k in text), self.default)))
-        return out
+    return ScriptedAPI({**replies, "": default}, spec="script")
 
 
 def test_lexicon_scores() -> None:

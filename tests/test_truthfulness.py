@@ -17,27 +17,15 @@ from alignlab.evaluate.preferences.truthfulness import (
     mc2_score,
     read_mc_task,
 )
-from alignlab.models import LoglikelihoodResult, Model, ModelAPI
+from alignlab.models import Model
+from alignlab.testing import ScriptedAPI
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MC_TASK = SHARED / "truthfulqa" / "data" / "mc_task.json"
 
 
-class TableAPI(ModelAPI):
-    backend = "table"
-
-    def __init__(self, table: dict[str, float]) -> None:
-        self.table, self.contexts = table, []
-
-    def fingerprint(self) -> str:
-        return "table"
-
-    def generate(self, requests):  # noqa: ANN001, ANN201
-        raise NotImplementedError
-
-    def loglikelihood(self, requests):  # noqa: ANN001, ANN201
-        self.contexts += [r.context for r in requests]
-        return [LoglikelihoodResult(logprob=self.table[r.continuation.strip()], n_tokens=1) for r in requests]
+def TableAPI(table: dict[str, float]) -> ScriptedAPI:  # noqa: N802
+    return ScriptedAPI(logprob=table, spec="table")
 
 
 def test_mc_scores_hand_computed() -> None:
@@ -65,7 +53,8 @@ def test_suite_end_to_end_on_a_table_model(tmp_path: Path) -> None:
     m = res["suites"]["preferences/truthfulqa"]["metrics"]
     assert m["mc1"]["value"] == 0.0  # T1 (.1) < F1 (.2)
     assert m["mc2"]["value"] == pytest.approx(.4 / 1.0)  # (.1 + .3) / (.1 + .3 + .2 + .4)
-    assert api.contexts[0].startswith(QA_PRIMER) and api.contexts[0].endswith("Q: Q?\nA:")
+    context = api.loglikelihood_requests[0].context
+    assert context.startswith(QA_PRIMER) and context.endswith("Q: Q?\nA:")
 
 
 def test_truthfulqa_needs_a_path_and_a_known_style() -> None:

@@ -13,7 +13,7 @@ import alignlab.evaluate.values.classifier as vc
 from alignlab.evaluate import SuiteSkipped, build_suite, run_eval
 from alignlab.models import Model
 from alignlab.targets import SCHWARTZ
-from scripted import Scripted
+from alignlab.testing import ScriptedAPI
 
 ALL_ZERO = {k: 0 for k in SCHWARTZ.keys}
 
@@ -62,7 +62,7 @@ def test_judge_prompt_lists_every_definition() -> None:
 
 def test_judge_classifier_counts_failures() -> None:
     replies = iter([json.dumps({**ALL_ZERO, "achievement": 1}), "no idea"])
-    clf = vc.JudgeValueClassifier(Model(Scripted(lambda _: next(replies))))
+    clf = vc.JudgeValueClassifier(Model(ScriptedAPI(lambda _: next(replies))))
     assert isinstance(clf, vc.ValueClassifier)
     assert clf.classify(["Work hard and win.", "???"]) == [{**ALL_ZERO, "achievement": 1}, {}]
 
@@ -89,11 +89,11 @@ def test_suite_end_to_end_with_scripted_judge(tmp_path: Path) -> None:
             return json.dumps({**ALL_ZERO, "universalism": 1, "security": -1})
         return json.dumps({**ALL_ZERO, "benevolence": 1})
 
-    judge = Model(Scripted(judge_reply, "judge"))
+    judge = Model(ScriptedAPI(judge_reply, spec="judge"))
     suite = build_suite("values/value-expression", context={"judge": judge}, max_tokens=16)
     by_id = {s.id: s for s in suite.samples}
     suite.samples = [by_id["nature-01"], by_id["career-01"], by_id["family-01"]]
-    model = Model(Scripted(lambda p: "Protect the forest and the people who depend on it." if "forest" in p
+    model = Model(ScriptedAPI(lambda p: "Protect the forest and the people who depend on it." if "forest" in p
                            else "Be kind to others."))
     m = run_eval(model, [suite], tmp_path / "run", show_progress=False)["suites"]["values/value-expression"]
     metrics = m["metrics"]
@@ -120,7 +120,7 @@ def test_a_trained_classifier_replaces_the_judge(tmp_path: Path) -> None:
     suite = vc.value_expression_suite(KeywordClassifier(), max_tokens=8)
     suite.samples = suite.samples[:2]
     replies = iter(["Have fun!", "..."])
-    res = run_eval(Model(Scripted(lambda _: next(replies))), [suite], tmp_path / "run", show_progress=False)
+    res = run_eval(Model(ScriptedAPI(lambda _: next(replies))), [suite], tmp_path / "run", show_progress=False)
     metrics = res["suites"]["values/value-expression"]["metrics"]
     assert metrics["value_expression/hedonism"]["value"] == 1.0
     assert metrics["judge_parse_failures"]["value"] == 1

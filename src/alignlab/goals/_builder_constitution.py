@@ -157,7 +157,7 @@ class _Models:
     def __init__(self, context: BuildContext) -> None:
         from alignlab.models import load_model
 
-        self.open = context.open_model or (lambda spec: load_model(spec, cache=True))
+        self.open = lambda spec: load_model(spec, cache=True)
         self.opened: dict[str, Model] = {}
 
     def get(self, spec: str) -> Model:

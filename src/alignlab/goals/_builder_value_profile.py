@@ -111,11 +111,10 @@ def build_value_profile_best_of_n(goal: Goal, out_dir: Path, context: BuildConte
     if not train_rows:
         raise DataError(f"{prompts_path}: the held-out split leaves no training prompts", hint="lower heldout_fraction")
 
-    open_model = context.open_model or load_model
-    judge = open_model(opts.classifier or context.critic or context.policy)
+    judge = load_model(opts.classifier or context.critic or context.policy)
     reward = build_reward({"name": "value-profile", "args": {"target": profile, "classifier": judge,
                                                              "metric": opts.metric}})
-    policy = open_model(context.policy)
+    policy = load_model(context.policy)
     items = sample_and_score(policy, train_rows, reward, n=opts.n, temperature=opts.temperature, seed=seed,
                              max_tokens=opts.max_tokens)
     pairs = [p for it in items if (p := it.pair()) is not None]

@@ -33,12 +33,11 @@ from alignlab.goals.openings import opening_overlap
 
 if TYPE_CHECKING:
     from alignlab.goals._goal import Goal
-    from alignlab.models import Model
 
 
 @dataclass
 class BuildContext:
-    """What a builder may use besides the goal: models (opened through the loop, so tests can script them)."""
+    """What a builder may use besides the goal: the model specs it opens (``alignlab.models.load_model``)."""
 
     policy: str
     """The goal's model spec (the model being aligned)."""
@@ -46,8 +45,6 @@ class BuildContext:
     """A stronger model spec for critique or judging; None means the policy itself."""
     seed: int = 0
     progress: bool = True
-    open_model: Callable[[str], Model] | None = None
-    """Opens a model spec with the response cache; the loop passes ``alignlab.models.load_model`` or a test's."""
 
 
 @dataclass

@@ -20,8 +20,6 @@ import gc
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +32,7 @@ from alignlab.goals._builders import BuildContext, BuiltData, get_builder
 from alignlab.goals._goal import Goal, fill
 
 if TYPE_CHECKING:
-    from alignlab.models import Model
+    pass
 
 STEPS = ("data", "baseline", "train", "after", "report")
 
@@ -85,30 +83,24 @@ def _read_state(out: Path, identity: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _evaluate(goal: Goal, spec: str, run_dir: Path, names: dict[str, str], open_model: Callable[[str], Model] | None,
-              limit: int | None, progress: bool, role: str) -> dict[str, Any]:
+def _evaluate(goal: Goal, spec: str, run_dir: Path, names: dict[str, str], limit: int | None, progress: bool,
+              role: str) -> dict[str, Any]:
     """One evaluation run of ``spec`` on the goal's suites into ``run_dir`` (resumable), plus its report.html."""
-    from alignlab.evaluate import NothingToRun, evaluate, suite_parameters
+    from alignlab.evaluate import NothingToRun, evaluate
 
     limits = {e.name: min(x for x in (limit, e.limit) if x) for e in goal.evaluate if limit or e.limit}
     suites = [(e.name, fill(e.args, names, f"{goal.where()}: evaluate[{i}] ({e.name})"))
               for i, e in enumerate(goal.evaluate)]
     judge = goal.judge or goal.critic
-    with ExitStack() as stack:
-        model: str | Model = spec
-        judge_model: str | Model | None = judge
-        if open_model is not None:  # tests pass scripted models
-            model = stack.enter_context(open_model(spec))
-            wants_judge = judge is not None and any("judge" in suite_parameters(e.name) for e in goal.evaluate)
-            judge_model = stack.enter_context(open_model(judge)) if wants_judge else None
-        try:
-            results = evaluate(
-                model, suites, run_dir, judge=judge_model, reward_model=goal.reward_model, limit=limits or None,
-                progress=progress, require_runnable=True,
-                log=lambda line: print(line, file=sys.stderr) if line.startswith("not run") else None,
-                config_extra={"goal": goal.name, "role": role, "judge": judge, "reward_model": goal.reward_model})
-        except NothingToRun as exc:
-            raise AlignlabError(f"{goal.where()}: none of the goal's suites can run ({exc.not_run})") from None
+    try:
+        # evaluate() opens the judge (often a large model) only when some suite takes one.
+        results = evaluate(
+            spec, suites, run_dir, judge=judge, reward_model=goal.reward_model, limit=limits or None,
+            progress=progress, require_runnable=True,
+            log=lambda line: print(line, file=sys.stderr) if line.startswith("not run") else None,
+            config_extra={"goal": goal.name, "role": role, "judge": judge, "reward_model": goal.reward_model})
+    except NothingToRun as exc:
+        raise AlignlabError(f"{goal.where()}: none of the goal's suites can run ({exc.not_run})") from None
     from alignlab.report import build_report
 
     try:
@@ -179,12 +171,11 @@ def check_goal(goal: Goal, out: str | Path | None = None, *, limit: int | None =
                        root / "train", progress=progress)
 
 
-def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] | None = None,
-             progress: bool = True, limit: int | None = None) -> GoalResult:
+def run_goal(goal: Goal, out: str | Path, *, progress: bool = True, limit: int | None = None) -> GoalResult:
     """Run the closed loop for ``goal`` into ``out`` (see the module docstring); resumes a killed run.
 
-    ``open_model`` opens a model spec (default: ``alignlab.models.load_model`` with the response cache); tests
-    pass scripted models. ``limit`` caps every evaluation suite and the training set at N items (a quick try).
+    Models open by spec (``alignlab.models.load_model`` with the response cache; tests use ``scripted:`` specs).
+    ``limit`` caps every evaluation suite and the training set at N items (a quick try).
     """
     from alignlab.goals._goal_report import PAIRED, UNPAIRED, compare, render
 
@@ -216,8 +207,7 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
         log("data", f"done before ({built.train_path})")
     else:
         log("data", f"building {goal.representation.kind} data into {out / 'data'}")
-        context = BuildContext(policy=goal.model, critic=goal.critic, seed=goal.seed, progress=progress,
-                               open_model=open_model)
+        context = BuildContext(policy=goal.model, critic=goal.critic, seed=goal.seed, progress=progress)
         built = get_builder(goal.representation.kind)(goal, out / "data", context)
         write_json_atomic(out / "data" / "built.json", built.to_json())
         done("data", built.to_json(), t0)
@@ -237,7 +227,7 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
     else:
         spec = baseline_spec(goal.model)
         log("baseline", f"evaluating {spec}")
-        results = _evaluate(goal, spec, out / "baseline", names, open_model, limit, progress, "baseline")
+        results = _evaluate(goal, spec, out / "baseline", names, limit, progress, "baseline")
         if _complete(results, log, "baseline"):
             done("baseline", {"spec": spec}, t0)
 
@@ -260,7 +250,7 @@ def run_goal(goal: Goal, out: str | Path, *, open_model: Callable[[str], Model] 
         log("after", "done before")
     else:
         log("after", f"evaluating {train['model_spec']}")
-        results = _evaluate(goal, train["model_spec"], out / "after", names, open_model, limit, progress, "after")
+        results = _evaluate(goal, train["model_spec"], out / "after", names, limit, progress, "after")
         if _complete(results, log, "after"):
             done("after", {"spec": train["model_spec"]}, t0)
 
