@@ -63,7 +63,8 @@ def free_port() -> int:
 def start_server(db: str, workers: int, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "alignlab.cli.main", "arena", "serve", "--db", db, "--port",
-                             str(port), "--workers", str(workers), "--rate", "0", "--overlap", "0.2"],
+                             str(port), "--workers", str(workers), "--rate", "0", "--login-rate", "0",
+                             "--overlap", "0.2"],
                             stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -109,7 +109,103 @@ def test_sign_in_vote_leaderboard_and_escaping(server: tuple[str, str]) -> None:
             assert page.inner_text("#n-votes") == str(votes)
             rows = page.locator("#leaderboard tbody tr")
             assert rows.nth(0).get_attribute("data-model") == "alpha"  # the model voted for leads
-            assert page.inner_text("#leaderboard tr[data-model=alpha] td.battles") == str(votes)
+            # One prompt, one pair: the second vote is the same item, so it replaces the first in the counts.
+            assert page.inner_text("#n-counted") == "1"
+            assert page.inner_text("#leaderboard tr[data-model=alpha] td.battles") == "1"
         browser.close()
     assert seen["dialogs"] == [] and seen["errors"] == []
     assert seen["external"] == []
+
+
+def _browser(p: Any) -> Any:
+    return p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+
+
+def _sign_in(page: Any, base: str, token: str) -> None:
+    page.goto(base + "/")
+    page.fill("#token", token)
+    page.click("button[type=submit]:has-text('Sign in')")
+    page.wait_for_url(base + "/battle")
+
+
+def test_revoked_annotator_and_copied_cookie_after_logout_are_refused(server: tuple[str, str], tmp_path: Path) -> None:
+    """`alignlab arena revoke` ends a live browser session at once; signing out ends the session on the server, so
+    a copy of the cookie in another browser stops working too."""
+    base, token = server
+    db = f"sqlite:///{tmp_path / 'arena.db'}"
+    with sync_api.sync_playwright() as p:
+        browser = _browser(p)
+        ann = browser.new_context()
+        page = ann.new_page()
+        _sign_in(page, base, token)
+        cookie = next(c for c in ann.cookies() if c["name"] == "arena_session")
+        thief = browser.new_context()
+        thief.add_cookies([cookie])
+        other = thief.new_page()
+        other.goto(base + "/battle")
+        assert other.url == base + "/battle"  # the copy works while the session lives
+        page.click("button:has-text('Sign out')")
+        page.wait_for_url(base + "/")
+        other.goto(base + "/battle")
+        assert other.url == base + "/"  # sent to sign in: the session is gone on the server
+
+        _sign_in(page, base, token)
+        out = subprocess.run([sys.executable, "-m", "alignlab.cli.main", "arena", "revoke", "ann", "--db", db],
+                             capture_output=True, text=True, check=True)
+        assert "1 open sessions ended" in out.stdout
+        page.goto(base + "/battle")
+        assert page.url == base + "/"
+        page.goto(base + "/leaderboard")
+        assert page.url == base + "/"
+        page.fill("#token", token)
+        page.click("button[type=submit]:has-text('Sign in')")
+        assert page.locator("text=not valid").count() == 1  # the token no longer signs in
+        browser.close()
+
+
+def test_admin_session_ends_when_the_admin_token_changes(tmp_path: Path) -> None:
+    """An admin signed in under one token is not an admin after the server restarts with another."""
+    db = f"sqlite:///{tmp_path / 'arena.db'}"
+    engine = make_engine(db)
+    migrate(engine)
+    engine.dispose()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def serve(admin_token: str) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-m", "alignlab.cli.main", "arena", "serve", "--db", db, "--port",
+                                 str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                env={**os.environ, "ALIGNLAB_ARENA_ADMIN_TOKEN": admin_token})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        proc.kill()
+        pytest.fail("arena server did not start")
+
+    with sync_api.sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_context().new_page()
+        proc = serve("first-token")
+        try:
+            page.goto(base + "/admin")
+            page.fill("#token", "first-token")
+            page.click("button[type=submit]")
+            page.wait_for_selector("#progress")  # the admin page
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        proc = serve("rotated-token")
+        try:
+            page.goto(base + "/admin")
+            assert page.locator("#progress").count() == 0 and page.locator("#token").count() == 1
+            response = page.goto(base + "/admin/export")
+            assert response is not None and response.status == 401
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        browser.close()

@@ -196,3 +196,199 @@ def test_goal_show_rejects_what_goal_run_rejects(tmp_path: Path, old: str, new: 
     path.write_text(GOAL.replace(old, new))
     code, out = _cli("goal", "show", str(path))
     assert code == 2 and needle in _one_error(out)
+
+
+# -- the arena: revocable access, throttling, headers and error bodies --------------------------------------------
+
+from arena_fixtures import arena_db, hidden, make_run, pg_server  # noqa: E402, F401 - fixtures
+
+ADMIN = "admin-secret-token"
+
+
+@pytest.fixture
+def arena(arena_db, tmp_path):  # noqa: F811
+    """(make client, invite tokens, db url) over one prompt answered by two models: every battle is the same item."""
+    from alignlab.arena import add_annotator, import_runs, make_engine
+
+    engine = make_engine(arena_db)
+    import_runs(engine, [(m, make_run(tmp_path, m, f"hf:{m}", {"p0": f"{m} says hi"})) for m in ("alpha", "beta")])
+    tokens = {name: add_annotator(engine, name) for name in ("ann", "bob")}
+    engine.dispose()
+
+    def make(admin_token: str = ADMIN, ip: str = "10.0.0.1", **kw):  # noqa: ANN202 - a TestClient
+        from fastapi.testclient import TestClient
+
+        from alignlab.arena import Settings, create_app
+
+        settings = Settings(db=arena_db, admin_token=admin_token, rate=kw.pop("rate", 0.0), overlap=0.0,
+                            bootstrap=10, **kw)
+        return TestClient(create_app(settings), follow_redirects=False, raise_server_exceptions=False,
+                          client=(ip, 50000))
+
+    return make, tokens, arena_db
+
+
+def _sign_in(c, token: str):  # noqa: ANN001, ANN202
+    page = c.get("/")
+    return c.post("/login", data={"token": token, "csrf": hidden(page.text, "csrf")})
+
+
+def _vote(c, choice: str = "a"):  # noqa: ANN001, ANN202
+    battle = c.get("/battle")
+    assert battle.status_code == 200, battle.text
+    return c.post("/vote", data={"ticket": hidden(battle.text, "ticket"), "csrf": hidden(battle.text, "csrf"),
+                                 "choice": choice})
+
+
+def _admin_sign_in(c, token: str = ADMIN):  # noqa: ANN001, ANN202
+    page = c.get("/admin")
+    return c.post("/admin/login", data={"token": token, "csrf": hidden(page.text, "csrf")})
+
+
+def test_revoked_annotator_is_refused_at_once_with_an_existing_session(arena) -> None:
+    make, tokens, url = arena
+    with make() as c:
+        assert _sign_in(c, tokens["ann"]).status_code == 303
+        assert _vote(c).status_code == 303
+        battle = c.get("/battle")  # a ticket fetched before the revocation
+        code, out = _cli("arena", "revoke", "ann", "--db", url)
+        assert code == 0 and "ann: revoked (1 open sessions ended)" in out
+        r = c.post("/vote", data={"ticket": hidden(battle.text, "ticket"), "csrf": hidden(battle.text, "csrf"),
+                                  "choice": "a"})
+        assert r.status_code == 401
+        assert c.get("/leaderboard").status_code == 303 and c.get("/api/leaderboard").status_code == 401
+        assert _sign_in(c, tokens["ann"]).status_code == 401  # the token no longer signs in
+
+
+def test_logout_ends_the_session_for_a_copied_cookie_too(arena) -> None:
+    make, tokens, _ = arena
+    with make() as c, make() as thief:
+        _sign_in(c, tokens["ann"])
+        thief.cookies.set("arena_session", c.cookies["arena_session"])
+        assert thief.get("/battle").status_code == 200  # the copy works while the session lives
+        page = c.get("/battle")
+        assert c.post("/logout", data={"csrf": hidden(page.text, "csrf")}).status_code == 303
+        assert thief.get("/battle").status_code == 303 and thief.get("/api/leaderboard").status_code == 401
+
+
+def test_rotating_the_admin_token_ends_old_admin_sessions(arena) -> None:
+    make, _, _ = arena
+    with make() as old:
+        assert _admin_sign_in(old).status_code == 303
+        assert old.get("/admin/export").status_code == 200
+        cookie = old.cookies["arena_session"]
+    with make(admin_token="rotated-token") as new:  # the server restarted with a new token
+        new.cookies.set("arena_session", cookie)
+        assert new.get("/admin/export").status_code == 401
+        assert "Admin token" in new.get("/admin").text  # the sign-in form, not the admin page
+
+
+@pytest.mark.parametrize("route", ["/login", "/admin/login"])
+def test_sign_in_is_throttled_per_address_with_retry_after(arena, route: str) -> None:
+    from fastapi.testclient import TestClient
+
+    make, _, _ = arena
+    with make(login_rate=0.01, login_burst=5) as c:
+        page = c.get("/" if route == "/login" else "/admin")
+        codes = [c.post(route, data={"token": f"guess-{i}", "csrf": hidden(page.text, "csrf")}).status_code
+                 for i in range(6)]
+        assert codes == [401] * 5 + [429]
+        r = c.post(route, data={"token": "guess", "csrf": hidden(page.text, "csrf")})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        if route == "/login":  # another address on the same worker still has its own attempts
+            with TestClient(c.app, follow_redirects=False, client=("10.0.0.2", 1)) as d:
+                page = d.get("/")
+                assert d.post(route, data={"token": "guess-x", "csrf": hidden(page.text, "csrf")}).status_code == 401
+
+
+def test_one_token_tried_from_many_addresses_is_throttled(arena) -> None:
+    from fastapi.testclient import TestClient
+
+    make, _, _ = arena
+    with make(login_rate=0.01, login_burst=3) as first:
+        app_ = first.app
+        codes = []
+        for i in range(5):  # five addresses, one worker: the same token's failures share a bucket
+            with TestClient(app_, follow_redirects=False, client=(f"10.1.0.{i}", 1)) as c:
+                page = c.get("/")
+                codes.append(c.post("/login", data={"token": "the-same-guess",
+                                                    "csrf": hidden(page.text, "csrf")}).status_code)
+        assert codes == [401, 401, 401, 429, 429]
+
+
+def test_every_429_carries_retry_after(arena) -> None:
+    make, tokens, _ = arena
+    with make(rate=0.001, burst=1) as c:
+        _sign_in(c, tokens["ann"])
+        assert _vote(c).status_code == 303
+        r = _vote(c)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+
+
+def test_battle_tickets_are_limited_per_annotator(arena) -> None:
+    make, tokens, _ = arena
+    with make(rate=0.001, burst=2) as c, make(rate=0.001, burst=2) as d:
+        _sign_in(c, tokens["ann"])
+        codes = [c.get("/battle").status_code for _ in range(5)]
+        assert codes == [200] * 4 + [429]  # twice the vote burst
+        assert int(c.get("/battle").headers["retry-after"]) >= 1
+        _sign_in(d, tokens["bob"])
+        assert d.get("/battle").status_code == 200  # bob's bucket is his own
+
+
+def test_leaderboard_counts_an_annotators_latest_vote_per_item(arena) -> None:
+    make, tokens, _ = arena
+    with make() as ann, make() as bob, make() as admin:
+        _sign_in(ann, tokens["ann"])
+        for choice in ("a", "b", "a", "b", "a"):  # five votes on the one item (prompt p0, alpha vs beta)
+            assert _vote(ann, choice).status_code == 303
+        _sign_in(bob, tokens["bob"])
+        assert _vote(bob, "tie").status_code == 303
+        board = ann.get("/api/leaderboard").json()
+        assert board["n_votes"] == 6 and board["n_counted"] == 2
+        assert {r["model"]: r["battles"] for r in board["leaderboard"]["models"]} == {"alpha": 2, "beta": 2}
+        _admin_sign_in(admin)
+        page = admin.get("/admin").text.replace("\n", "")
+        assert '<tr data-annotator="ann">' in page
+        row = page.split('<tr data-annotator="ann">')[1].split("</tr>")[0]
+        assert '<td class="superseded">4</td>' in row  # the duplicates are visible to the admin
+        export = admin.get("/admin/export?format=preference&ties=both").text.splitlines()
+        assert len(export) == 2 + 1  # ann's latest (decisive) + bob's tie written both ways
+
+
+def test_error_pages_carry_security_headers_and_no_internal_state(arena) -> None:
+    make, tokens, _ = arena
+    with make() as c:
+        def boom() -> None:
+            raise RuntimeError("secret internal detail")
+
+        c.app.add_api_route("/boom", boom)
+        r = c.get("/boom")
+        assert r.status_code == 500 and "secret" not in r.text
+        assert "script-src 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+        _sign_in(c, tokens["ann"])
+        battle = c.get("/battle")
+        r = c.post("/vote", data={"ticket": hidden(battle.text, "ticket"), "csrf": hidden(battle.text, "csrf")},
+                   files={"choice": ("evil.txt", b"x" * 10, "text/plain")})
+        assert r.status_code == 422 and "script-src 'none'" in r.headers["content-security-policy"]
+        for leak in ("UploadFile", "evil.txt", "filename", "headers", "size"):
+            assert leak not in r.text, leak
+
+
+def test_invite_token_is_shown_once_and_never_in_the_cookie(arena) -> None:
+    import base64
+
+    make, _, _ = arena
+    with make() as admin:
+        _admin_sign_in(admin)
+        page = admin.get("/admin")
+        assert admin.post("/admin/invite", data={"name": "carol", "csrf": hidden(page.text, "csrf")}).status_code == 303
+        payload = admin.cookies["arena_session"].split(".")[0]
+        cookie = base64.b64decode(payload + "=" * (-len(payload) % 4)).decode()
+        shown = admin.get("/admin").text
+        token = shown.split('id="new-token">')[1].split("<")[0]
+        assert len(token) > 20 and token not in cookie and "carol" not in cookie
+        assert 'id="new-token"' not in admin.get("/admin").text  # shown once
+    with make() as carol:
+        assert _sign_in(carol, token).status_code == 303

@@ -66,6 +66,23 @@ class Annotator(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Session(Base):
+    """A signed-in browser session. The cookie holds only a random id (this row's key is its sha256); revoking an
+    annotator, signing out, or a new admin token ends sessions here, on the server, so a copied cookie stops
+    working."""
+
+    __tablename__ = "arena_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 of the session id in the cookie (a leaked database does not leak live sessions)."""
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("arena_annotator.id"), nullable=True, index=True)
+    admin_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """sha256 of the admin token this session signed in with; a session is admin only while it is the current one."""
+    expires_at: Mapped[int] = mapped_column(Integer)
+    """Unix time after which the session is void."""
+    flash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """A new invite token, kept for the admin page to show once (then cleared); never in the cookie."""
+
+
 class Vote(Base):
     """One blind pairwise judgement. ``key`` (unique) is the battle's idempotency key: a resubmit is a no-op."""
 

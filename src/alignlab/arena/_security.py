@@ -1,4 +1,4 @@
-"""CSRF tokens, signed battle tickets and per-annotator rate limits.
+"""CSRF tokens, signed battle tickets and rate limits (per annotator, per client address, per submitted token).
 
 CSRF is the synchronizer-token pattern written by hand (no small maintained library fits FastAPI forms): a random
 token lives in the session (Starlette's signed session cookie) and every form repeats it in a hidden field; a POST
@@ -15,6 +15,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Hashable
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -53,27 +54,35 @@ class Tickets:
 
 
 class RateLimiter:
-    """Token buckets per annotator, in process memory.
+    """Token buckets by key (an annotator, a client address, a submitted token), in process memory.
 
-    Each worker keeps its own buckets, so with N workers an annotator may reach up to N times the limit; the
-    alternative — a bucket row in the database — costs a locked write per request, and the limit exists to stop a
-    runaway script, not to count precisely. ``rate`` is tokens per second, ``burst`` the bucket size.
+    Each worker keeps its own buckets, so with N workers a key may reach up to N times the limit; the alternative — a
+    bucket row in the database — costs a locked write per request, and the limit exists to stop a runaway script or
+    a guessing attack, not to count precisely. ``rate`` is tokens per second (0: no limit), ``burst`` the bucket size.
     """
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate, self.burst = rate, burst
-        self._buckets: dict[int, tuple[float, float]] = {}
+        self._buckets: dict[Hashable, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, who: int) -> bool:
+    def wait(self, key: Hashable, take: bool = True) -> float:
+        """0.0 when ``key`` may go ahead (a token is taken unless ``take`` is False), else the seconds until it
+        may: what a 429's ``Retry-After`` says."""
         if self.rate <= 0:
-            return True
+            return 0.0
         now = time.monotonic()
         with self._lock:
-            tokens, last = self._buckets.get(who, (float(self.burst), now))
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             if tokens < 1.0:
-                self._buckets[who] = (tokens, now)
-                return False
-            self._buckets[who] = (tokens - 1.0, now)
-            return True
+                self._buckets[key] = (tokens, now)
+                return (1.0 - tokens) / self.rate
+            self._buckets[key] = (tokens - 1.0 if take else tokens, now)
+            if len(self._buckets) > 100_000:  # forget full buckets, so random keys cannot grow memory without end
+                self._buckets = {k: (t, at) for k, (t, at) in self._buckets.items()
+                                 if t + (now - at) * self.rate < self.burst}
+            return 0.0
+
+    def allow(self, key: Hashable) -> bool:
+        return self.wait(key) == 0.0

@@ -7,7 +7,9 @@ them); Krippendorff's α comes from the ``krippendorff`` package.
 
 An *item* is a prompt with an unordered pair of models. Labels are put in a canonical orientation (the two models in
 name order) so that the same judgement reads the same whichever side each model was shown on: ``first``,
-``second``, ``tie``, ``bothbad``. When an annotator judged an item more than once, their latest vote counts.
+``second``, ``tie``, ``bothbad``. When an annotator judged an item more than once, their latest vote counts — in the
+leaderboard, the win matrix and every agreement statistic — so that one person repeating a judgement cannot weigh
+more than another; the superseded votes stay stored and the admin page counts them per annotator.
 """
 
 from __future__ import annotations
@@ -105,19 +107,34 @@ class ArenaStats:
     games: list[list[int]]
     """games[i][j]: battles between i and j."""
     n_votes: int
+    """Votes stored."""
     outcomes: dict[str, int]
+    """Stored votes per outcome."""
     agreement: Agreement
     sources: list[SourceAgreement]
     ratings: list[dict[str, Any]] = field(default_factory=list)
     """Mean 1–7 rating per model and principle."""
     rating_alpha: float | None = None
     """Krippendorff's α (interval) of ratings on (response, principle) items rated by several people."""
+    n_counted: int = 0
+    """Votes the statistics count: each annotator's latest on each item."""
 
 
 def _votes(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
         return conn.execute(select(Vote.annotator_id, Vote.prompt_id, Vote.model_a, Vote.model_b, Vote.winner)
                             .order_by(Vote.id)).all()
+
+
+def item_key(v: Any) -> tuple[int, int, tuple[str, str]]:
+    """(annotator, prompt, unordered model pair): one annotator's judgement of one item."""
+    return v.annotator_id, v.prompt_id, canonical(v.model_a, v.model_b, v.winner)[0]
+
+
+def latest_votes(votes: list[Any]) -> list[Any]:
+    """Each annotator's latest vote per item, in vote order (``votes`` are in vote order)."""
+    last = {item_key(v): i for i, v in enumerate(votes)}
+    return [votes[i] for i in sorted(last.values())]
 
 
 def agreement(votes: list[Any]) -> Agreement:
@@ -236,7 +253,8 @@ def arena_stats(engine: Engine, bootstrap: int = 200, seed: int = 0) -> ArenaSta
     """Everything the leaderboard page shows, computed from the database."""
     from alignlab.evaluate.preferences import battles_from_records, leaderboard, win_matrix
 
-    votes = _votes(engine)
+    stored = _votes(engine)
+    votes = latest_votes(stored)
     board, models, wins, games = None, [], [], []
     if votes:
         battles = battles_from_records({"model_a": v.model_a, "model_b": v.model_b, "winner": v.winner}
@@ -248,14 +266,15 @@ def arena_stats(engine: Engine, bootstrap: int = 200, seed: int = 0) -> ArenaSta
         wins = w.round(1).tolist()
         games = (w + w.T).round().astype(int).tolist()
     ratings, rating_alpha = _ratings(engine)
-    return ArenaStats(models=models, leaderboard=board, wins=wins, games=games, n_votes=len(votes),
-                      outcomes=dict(Counter(v.winner for v in votes)), agreement=agreement(votes),
+    return ArenaStats(models=models, leaderboard=board, wins=wins, games=games, n_votes=len(stored),
+                      outcomes=dict(Counter(v.winner for v in stored)), agreement=agreement(votes),
                       sources=source_agreement(votes, _verdicts(engine, votes)), ratings=ratings,
-                      rating_alpha=rating_alpha)
+                      rating_alpha=rating_alpha, n_counted=len(votes))
 
 
 def annotator_stats(engine: Engine) -> list[dict[str, Any]]:
-    """Per annotator: votes, ratings, share of ties/both-bad, and their last activity (for the admin page)."""
+    """Per annotator: votes, votes superseded by their own later vote on the same item (not counted), ratings,
+    share of ties/both-bad, and their last activity (for the admin page)."""
     from sqlalchemy import func
 
     with engine.connect() as conn:
@@ -265,9 +284,12 @@ def annotator_stats(engine: Engine) -> list[dict[str, Any]]:
         ties = dict(conn.execute(select(Vote.annotator_id, func.count())
                                  .where(Vote.winner.in_(("tie", "tie (bothbad)"))).group_by(Vote.annotator_id)).all())
         rated = dict(conn.execute(select(Rating.annotator_id, func.count()).group_by(Rating.annotator_id)).all())
+    stored = _votes(engine)
+    superseded = Counter(v.annotator_id for v in stored) - Counter(v.annotator_id for v in latest_votes(stored))
     out = []
     for p in people:
         n, last = votes.get(p.id, (0, None))
-        out.append({"id": p.id, "name": p.name, "active": p.active, "votes": n, "ratings": rated.get(p.id, 0),
+        out.append({"id": p.id, "name": p.name, "active": p.active, "votes": n, "superseded": superseded[p.id],
+                    "ratings": rated.get(p.id, 0),
                     "tie_share": ties.get(p.id, 0) / n if n else None, "last": last})
     return out

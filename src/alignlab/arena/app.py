@@ -3,6 +3,8 @@
 Pages are rendered on the server by Jinja2 with autoescaping on, so a model output is always text, never markup;
 the Content-Security-Policy forbids scripts on top of that. Every POST form carries a CSRF token. A vote is
 committed before its response is sent, and a resubmitted battle (same idempotency key) is not counted twice.
+Sessions are server-side (``_sessions``): revoking an annotator, signing out or changing the admin token ends them
+on the next request. Sign-in, ticket issuance and voting are throttled, every 429 saying when to retry.
 
 ``create_app(settings)`` builds the app; without settings it reads them from ``ALIGNLAB_ARENA_*`` variables, which is
 how several uvicorn workers (``--factory``) get theirs.
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
+import math
 import os
 import random
 import threading
@@ -21,6 +25,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -28,7 +33,8 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import Engine, func, select
 from starlette.middleware.sessions import SessionMiddleware
 
-from alignlab.arena._db import DEFAULT_DB, find_annotator, make_engine, secret, write
+from alignlab.arena import _sessions as sessions
+from alignlab.arena._db import DEFAULT_DB, find_annotator, hash_token, make_engine, secret, write
 from alignlab.arena._models import Prompt, Rating, Vote, utcnow
 from alignlab.arena._models import Response as ResponseRow
 from alignlab.arena._security import RateLimiter, Tickets, csrf_ok, csrf_token
@@ -48,9 +54,15 @@ class Settings:
     admin_token: str | None = None
     """Token for the admin page and the export endpoint; without one they are closed."""
     rate: float = 1.0
-    """Votes and ratings per second each annotator may sustain (0: no limit)."""
+    """Votes and ratings per second each annotator may sustain (0: no limit). Battle and rating pages (each issues
+    a ticket) are limited to twice this rate and burst."""
     burst: int = 30
     """Votes and ratings an annotator may make in a quick burst."""
+    login_rate: float = 0.1
+    """Sign-in attempts per second (sustained) per client address, and failed attempts per token, on ``/login`` and
+    ``/admin/login`` (0: no limit)."""
+    login_burst: int = 10
+    """Sign-in attempts allowed in a quick burst before the rate applies."""
     principles: tuple[str, ...] = DEFAULT_PRINCIPLES
     """Rubrics or principles the rating mode scores against."""
     overlap: float = 0.2
@@ -68,6 +80,8 @@ class Settings:
         principles = env("ALIGNLAB_ARENA_PRINCIPLES")
         return cls(db=env("ALIGNLAB_ARENA_DB", DEFAULT_DB), admin_token=env("ALIGNLAB_ARENA_ADMIN_TOKEN") or None,
                    rate=float(env("ALIGNLAB_ARENA_RATE", "1.0")), burst=int(env("ALIGNLAB_ARENA_BURST", "30")),
+                   login_rate=float(env("ALIGNLAB_ARENA_LOGIN_RATE", "0.1")),
+                   login_burst=int(env("ALIGNLAB_ARENA_LOGIN_BURST", "10")),
                    principles=tuple(p for p in principles.split("\n") if p.strip()) if principles
                    else DEFAULT_PRINCIPLES,
                    overlap=float(env("ALIGNLAB_ARENA_OVERLAP", "0.2")),
@@ -77,7 +91,9 @@ class Settings:
 
     def to_env(self) -> dict[str, str]:
         out = {"ALIGNLAB_ARENA_DB": self.db, "ALIGNLAB_ARENA_RATE": str(self.rate),
-               "ALIGNLAB_ARENA_BURST": str(self.burst), "ALIGNLAB_ARENA_PRINCIPLES": "\n".join(self.principles),
+               "ALIGNLAB_ARENA_BURST": str(self.burst), "ALIGNLAB_ARENA_LOGIN_RATE": str(self.login_rate),
+               "ALIGNLAB_ARENA_LOGIN_BURST": str(self.login_burst),
+               "ALIGNLAB_ARENA_PRINCIPLES": "\n".join(self.principles),
                "ALIGNLAB_ARENA_OVERLAP": str(self.overlap), "ALIGNLAB_ARENA_BOOTSTRAP": str(self.bootstrap),
                "ALIGNLAB_ARENA_SECURE_COOKIES": "1" if self.secure_cookies else "",
                "ALIGNLAB_ARENA_POOL_SIZE": str(self.pool_size)}
@@ -158,6 +174,13 @@ _HEADERS = [(b"content-security-policy", _CSP.encode()), (b"x-content-type-optio
             (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store")]
 
 
+def _internal_error(request: Request, exc: Exception) -> Response:
+    """The 500 page. Starlette sends it from its outermost layer, past ``_SecurityHeaders``, so it carries the
+    headers itself; it says nothing about the failure (the traceback goes to the server log)."""
+    return PlainTextResponse("Internal server error\n", status_code=500,
+                             headers={k.decode(): v.decode() for k, v in _HEADERS})
+
+
 class _SecurityHeaders:
     """Adds the security headers to every response (plain ASGI: Starlette's BaseHTTPMiddleware costs more per
     request)."""
@@ -185,6 +208,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     key = secret(engine)
     tickets = Tickets(key)
     limiter = RateLimiter(settings.rate, settings.burst)
+    ticket_limiter = RateLimiter(2 * settings.rate, 2 * settings.burst)  # battle and rating pages
+    login_limiter = RateLimiter(settings.login_rate, settings.login_burst)
     pool = _Pool(engine)
     texts = _Texts(engine)
     templates = _templates()
@@ -192,24 +217,56 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stats_lock = threading.Lock()
     is_sqlite = engine.dialect.name == "sqlite"
 
-    app = FastAPI(title="alignlab arena", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="alignlab arena", docs_url=None, redoc_url=None, openapi_url=None,
+                  exception_handlers={Exception: _internal_error})
     app.state.engine, app.state.settings = engine, settings
+    # The signed cookie holds the CSRF token and a session id; who the session is lives in the database.
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="arena_session", same_site="lax",
-                       https_only=settings.secure_cookies, max_age=30 * 24 * 3600)
+                       https_only=settings.secure_cookies, max_age=sessions.MAX_AGE)
     app.mount("/static", StaticFiles(directory=str(resources.files("alignlab.arena") / "static")), name="static")
 
     app.add_middleware(_SecurityHeaders)
 
-    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-        ctx.update(request=request, csrf=csrf_token(request.session), user=request.session.get("name"),
-                   admin=bool(request.session.get("admin")))
-        return templates.TemplateResponse(request, name, ctx, status_code=status)
+    def who(request: Request) -> sessions.Who | None:
+        """The live session of this request (looked up once per request), or None."""
+        if not hasattr(request.state, "who"):
+            request.state.who = sessions.lookup(engine, request.session.get("sid"), settings.admin_token)
+        return request.state.who
+
+    def page(request: Request, name: str, status: int = 200, headers: dict[str, str] | None = None,
+             **ctx: Any) -> HTMLResponse:
+        w = who(request)
+        ctx.update(request=request, csrf=csrf_token(request.session), user=w.name if w else None,
+                   admin=bool(w and w.admin))
+        return templates.TemplateResponse(request, name, ctx, status_code=status, headers=headers)
 
     def error(request: Request, status: int, message: str) -> HTMLResponse:
         return page(request, "message.html", status=status, title="Error", message=message)
 
+    def too_many(request: Request, wait: float, message: str) -> HTMLResponse:
+        """A 429 with ``Retry-After`` (whole seconds, rounded up), as RFC 9110 has it."""
+        return page(request, "message.html", status=429, title="Too many requests", message=message,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
     def annotator(request: Request) -> int | None:
-        return request.session.get("annotator")
+        w = who(request)
+        return w.annotator if w else None
+
+    def client(request: Request) -> str:
+        return request.client.host if request.client else "?"
+
+    def new_session(request: Request, annotator_id: int | None, admin: bool) -> None:
+        """Replace the request's session by a fresh one (a new id on every sign-in: no session fixation)."""
+        sessions.end(engine, request.session.get("sid"))
+        request.session.clear()
+        request.session["sid"] = sessions.start(engine, annotator_id, settings.admin_token if admin else None)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_form(request: Request, exc: RequestValidationError) -> Response:
+        # Field names and what was expected only: FastAPI's default body echoes the input (an UploadFile's state).
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'form'}: {e['msg']}"
+                             for e in exc.errors())
+        return error(request, 422, f"Invalid form: {problems}.")
 
     def insert(table, **values: Any) -> bool:  # noqa: ANN001
         """Insert unless the idempotency key exists; True when this call stored the row. Committed on return."""
@@ -234,17 +291,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
         if not csrf_ok(request.session, csrf):
             return error(request, 403, "The form expired (CSRF check failed). Reload the page and try again.")
-        who = find_annotator(engine, token.strip()) if token.strip() else None
-        if who is None:
+        token = token.strip()
+        # Per client address: every attempt counts. Per token: failed attempts count (a token tried from many
+        # addresses). Both answer 429 with Retry-After before the token is even looked at.
+        wait = max(login_limiter.wait(("login", client(request))),
+                   login_limiter.wait(("login-token", hash_token(token)), take=False))
+        if wait:
+            return too_many(request, wait, "Too many sign-in attempts: wait a moment and try again.")
+        found = find_annotator(engine, token) if token else None
+        if found is None:
+            login_limiter.wait(("login-token", hash_token(token)))
             return page(request, "login.html", status=401, title="Sign in", failed=True)
-        request.session.clear()
-        request.session.update(annotator=who["id"], name=who["name"])
+        new_session(request, found["id"], admin=False)
         return RedirectResponse("/battle", status_code=303)
 
     @app.post("/logout")
     def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
         if not csrf_ok(request.session, csrf):
             return error(request, 403, "CSRF check failed.")
+        sessions.end(engine, request.session.get("sid"))  # ended on the server: a copied cookie stops working too
         request.session.clear()
         return RedirectResponse("/", status_code=303)
 
@@ -268,6 +333,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         who = annotator(request)
         if not who:
             return RedirectResponse("/", status_code=303)
+        wait = ticket_limiter.wait(who)  # each page issues a ticket valid for days: no bulk harvesting
+        if wait:
+            return too_many(request, wait, "Too many battles in a short time: wait a moment and reload.")
         chosen = pick_battle(who)
         if chosen is None:
             return page(request, "message.html", title="Nothing to judge",
@@ -292,8 +360,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return error(request, 400, "This battle ticket is not valid for you.")
         if choice not in CHOICES:
             return error(request, 400, f"Unknown choice {choice!r}.")
-        if not limiter.allow(who):
-            return error(request, 429, "Too many votes in a short time: wait a moment and submit again.")
+        wait = limiter.wait(who)
+        if wait:
+            return too_many(request, wait, "Too many votes in a short time: wait a moment and submit again.")
         # The ticket is signed, so its response ids and model names are the ones this server showed.
         insert(Vote.__table__, key=t["key"], annotator_id=who, prompt_id=t["p"], response_a_id=t["a"],
                response_b_id=t["b"], model_a=t["ma"], model_b=t["mb"], winner=CHOICES[choice],
@@ -307,6 +376,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         who = annotator(request)
         if not who:
             return RedirectResponse("/", status_code=303)
+        wait = ticket_limiter.wait(who)
+        if wait:
+            return too_many(request, wait, "Too many pages in a short time: wait a moment and reload.")
         rid = pool.response()
         if rid is None:
             return page(request, "message.html", title="Nothing to rate", message="No responses imported yet.")
@@ -330,8 +402,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         t = tickets.read(ticket)
         if not t or t.get("kind") != "rating" or t.get("who") != who:
             return error(request, 400, "This rating ticket is not valid for you.")
-        if not limiter.allow(who):
-            return error(request, 429, "Too many ratings in a short time: wait a moment and submit again.")
+        wait = limiter.wait(who)
+        if wait:
+            return too_many(request, wait, "Too many ratings in a short time: wait a moment and submit again.")
         insert(Rating.__table__, key=t["key"], annotator_id=who, response_id=t["r"], model=t["m"],
                principle=t["principle"], score=score, reason=reason.strip() or None, created_at=utcnow())
         return RedirectResponse("/rate?rated=1", status_code=303)
@@ -349,7 +422,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return stats_cache["stats"]
 
     def can_see_results(request: Request) -> bool:
-        return bool(annotator(request) or request.session.get("admin") or bearer_ok(request))
+        return bool(who(request) or bearer_ok(request))
 
     @app.get("/leaderboard", response_class=HTMLResponse)
     def leaderboard_page(request: Request) -> Response:
@@ -364,7 +437,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from dataclasses import asdict
 
         s = stats()
-        return JSONResponse({"n_votes": s.n_votes, "outcomes": s.outcomes,
+        return JSONResponse({"n_votes": s.n_votes, "n_counted": s.n_counted, "outcomes": s.outcomes,
                              "leaderboard": s.leaderboard.to_dict() if s.leaderboard else None,
                              "models": s.models, "wins": s.wins, "games": s.games,
                              "agreement": asdict(s.agreement), "sources": [asdict(x) for x in s.sources],
@@ -378,7 +451,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     and hmac.compare_digest(auth[7:].encode(), settings.admin_token.encode()))
 
     def is_admin(request: Request) -> bool:
-        return bool(settings.admin_token and request.session.get("admin")) or bearer_ok(request)
+        w = who(request)  # a session is admin only while the admin token it signed in with is the current one
+        return bool(w and w.admin) or bearer_ok(request)
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request) -> Response:
@@ -392,18 +466,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       "models": conn.scalar(select(func.count(func.distinct(ResponseRow.model)))),
                       "votes": conn.scalar(select(func.count()).select_from(Vote)),
                       "ratings": conn.scalar(select(func.count()).select_from(Rating))}
+        flash = sessions.pop_flash(engine, request.session.get("sid"))
         return page(request, "admin.html", title="Admin", counts=counts, people=annotator_stats(engine), s=stats(),
-                    new_token=request.session.pop("new_token", None))
+                    new_token=json.loads(flash) if flash else None)
 
     @app.post("/admin/login")
     def admin_login(request: Request, token: Annotated[str, Form(max_length=200)] = "",
                     csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
         if not csrf_ok(request.session, csrf):
             return error(request, 403, "CSRF check failed. Reload the page and try again.")
+        # Per client address every attempt counts; the admin token is one credential, so failed attempts from
+        # anywhere share one bucket.
+        wait = max(login_limiter.wait(("admin", client(request))), login_limiter.wait(("admin-token",), take=False))
+        if wait:
+            return too_many(request, wait, "Too many sign-in attempts: wait a moment and try again.")
         if not settings.admin_token or not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+            login_limiter.wait(("admin-token",))
             return page(request, "admin_login.html", status=401, title="Admin", failed=True,
                         closed=not settings.admin_token)
-        request.session["admin"] = True
+        new_session(request, annotator(request), admin=True)
         return RedirectResponse("/admin", status_code=303)
 
     @app.post("/admin/invite")
@@ -420,7 +501,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             token = add_annotator(engine, name)
         except AlignlabError as exc:
             return error(request, 400, str(exc))
-        request.session["new_token"] = {"name": name.strip(), "token": token}
+        # Kept in the server-side session until the admin page shows it once; the cookie never carries it.
+        sessions.set_flash(engine, request.session.get("sid", ""), json.dumps({"name": name.strip(), "token": token}))
         return RedirectResponse("/admin", status_code=303)
 
     @app.get("/admin/export")
@@ -429,8 +511,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return PlainTextResponse("admin token required\n", status_code=401)
         if format != "preference" or ties not in ("drop", "both"):
             return PlainTextResponse("format must be 'preference' and ties 'drop' or 'both'\n", status_code=400)
-        import json
-
         from alignlab.arena._export import preference_rows
 
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in preference_rows(engine, ties))

@@ -44,6 +44,9 @@ def serve(
                                            help="Token for /admin and /admin/export (prefer the env variable)."),
     rate: float = typer.Option(1.0, min=0.0, help="Votes per second an annotator may sustain (0: no limit)."),
     burst: int = typer.Option(30, min=1, help="Votes an annotator may make in a quick burst."),
+    login_rate: float = typer.Option(0.1, min=0.0, help="Sign-in attempts per second per client address, and "
+                                     "failed ones per token (0: no limit)."),
+    login_burst: int = typer.Option(10, min=1, help="Sign-in attempts allowed in a quick burst."),
     principle: list[str] = typer.Option([], "--principle", help="A rubric or principle for rating mode "
                                         "(repeatable; default: helpful, harmless, honest)."),
     overlap: float = typer.Option(0.2, min=0.0, max=1.0, help="Chance a battle repeats another annotator's item."),
@@ -61,7 +64,8 @@ def serve(
     engine = _engine(db)
     secret(engine)  # created here, once, rather than raced for by the workers
     engine.dispose()
-    settings = Settings(db=db, admin_token=admin_token, rate=rate, burst=burst,
+    settings = Settings(db=db, admin_token=admin_token, rate=rate, burst=burst, login_rate=login_rate,
+                        login_burst=login_burst,
                         principles=tuple(principle) or DEFAULT_PRINCIPLES, overlap=overlap,
                         secure_cookies=secure_cookies)
     os.environ.update(settings.to_env())  # workers build their app from these (uvicorn --factory)
@@ -109,6 +113,18 @@ def invite(names: list[str] = typer.Argument(..., help="Annotator names."), db: 
         typer.echo(f"{name}\t{add_annotator(engine, name)}")
 
 
+@arena_app.command("revoke")
+@friendly_errors
+def revoke(names: list[str] = typer.Argument(..., help="Annotator names."), db: str = DbOption) -> None:
+    """Take annotators' access away now: their token stops signing in and their open sessions end (a running
+    server refuses them on the next request). Their votes stay."""
+    from alignlab.arena._sessions import revoke as revoke_annotator
+
+    engine = _engine(db)
+    for name in names:
+        typer.echo(f"{name}: revoked ({revoke_annotator(engine, name)} open sessions ended)")
+
+
 @arena_app.command("export")
 @friendly_errors
 def export(
@@ -134,7 +150,7 @@ def stats(db: str = DbOption, bootstrap: int = typer.Option(1000, min=0, help="B
     from alignlab.arena import arena_stats
 
     s = arena_stats(_engine(db), bootstrap=bootstrap)
-    typer.echo(json.dumps({"n_votes": s.n_votes, "outcomes": s.outcomes,
+    typer.echo(json.dumps({"n_votes": s.n_votes, "n_counted": s.n_counted, "outcomes": s.outcomes,
                            "leaderboard": s.leaderboard.to_dict() if s.leaderboard else None,
                            "agreement": asdict(s.agreement), "sources": [asdict(x) for x in s.sources],
                            "ratings": s.ratings, "rating_alpha": s.rating_alpha}, indent=2))
