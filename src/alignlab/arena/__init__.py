@@ -23,6 +23,7 @@ __all__ = [
     "migrate",
     "parse_run_arg",
     "preference_rows",
+    "revoke_annotator",
     "secret",
 ]
 
@@ -32,6 +33,7 @@ _WHERE = {
     "add_annotator": "_db", "make_engine": "_db", "migrate": "_db", "secret": "_db",
     "arena_stats": "_stats", "cohen_kappa": "_stats", "fleiss_kappa": "_stats",
     "export_preferences": "_export", "preference_rows": "_export",
+    "revoke_annotator": "_sessions",
 }
 
 

@@ -69,7 +69,7 @@ def end(engine: Engine, sid: str | None) -> None:
             conn.execute(delete(Session).where(Session.id == hash_token(sid)))
 
 
-def revoke(engine: Engine, name: str) -> int:
+def revoke_annotator(engine: Engine, name: str) -> int:
     """Deactivate annotator ``name`` (no new sign-in) and end their sessions; returns how many were ended."""
     with write(engine) as conn, conn.begin():
         who = conn.scalar(select(Annotator.id).where(Annotator.name == name))

@@ -118,7 +118,7 @@ def invite(names: list[str] = typer.Argument(..., help="Annotator names."), db: 
 def revoke(names: list[str] = typer.Argument(..., help="Annotator names."), db: str = DbOption) -> None:
     """Take annotators' access away now: their token stops signing in and their open sessions end (a running
     server refuses them on the next request). Their votes stay."""
-    from alignlab.arena._sessions import revoke as revoke_annotator
+    from alignlab.arena import revoke_annotator
 
     engine = _engine(db)
     for name in names:
