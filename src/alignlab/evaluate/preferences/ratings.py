@@ -179,7 +179,8 @@ def leaderboard(battles: Battles, *, bootstrap: int = 1000, seed: int = 0, style
                 if bootstrap else np.empty((0, m)))
     else:
         theta = fit_bt(win_matrix(battles.a, battles.b, battles.outcome, m), l2)
-        boot = bootstrap_bt(battles.a, battles.b, battles.outcome, m, bootstrap, rng, l2) if bootstrap else None
+        boot = (bootstrap_bt(battles.a, battles.b, battles.outcome, m, bootstrap, rng, l2, init=theta)
+                if bootstrap else None)
     rating = to_elo(theta, battles.models, anchor)
     if boot is not None and len(boot):
         lo, hi = np.percentile(to_elo(boot, battles.models, anchor), [2.5, 97.5], axis=0)
