@@ -1,63 +1,38 @@
-"""Statistics of human-preference evaluation: win rates against a baseline and ratings over battles."""
+"""Statistics of human-preference evaluation: win rates against a baseline and ratings over battles; preference
+agreement, reward-model scoring and the preference-level benchmarks (truthfulness, bias, toxicity).
 
-from alignlab.evaluate.preferences._bt import win_matrix
-from alignlab.evaluate.preferences.battles import (
-    STYLE_FEATURES,
-    WINNERS,
-    Battles,
-    battles_from_records,
-    read_battles,
-    text_style,
-)
-from alignlab.evaluate.preferences.ratings import (
-    Leaderboard,
-    ModelRating,
-    bradley_terry,
-    leaderboard,
-    online_elo,
-    ranks_by_ci,
-    to_elo,
-)
-from alignlab.evaluate.preferences.winrate import WinRate, length_controlled, preferences_from_scores, win_rate
+Names load on first use (PEP 562), so ``alignlab ratings`` imports the battle reader and the Bradley–Terry fit
+and not scipy, which the win-rate and benchmark modules need.
+"""
 
-__all__ = [
-    "STYLE_FEATURES",
-    "WINNERS",
-    "Battles",
-    "Leaderboard",
-    "ModelRating",
-    "WinRate",
-    "battles_from_records",
-    "bradley_terry",
-    "leaderboard",
-    "length_controlled",
-    "online_elo",
-    "preferences_from_scores",
-    "ranks_by_ci",
-    "read_battles",
-    "text_style",
-    "to_elo",
-    "win_matrix",
-    "win_rate",
-]
+from __future__ import annotations
 
-# Preference agreement, reward-model scoring and the preference-level benchmarks (truthfulness, bias, toxicity).
-from alignlab.evaluate.preferences.agreement import BestOfN, Pair, best_of_n, read_pairs  # noqa: E402
-from alignlab.evaluate.preferences.bias import read_bbq, read_stereotype_pairs  # noqa: E402
-from alignlab.evaluate.preferences.toxicity import JudgeScorer, LexiconScorer, ToxicityScorer  # noqa: E402
-from alignlab.evaluate.preferences.truthfulness import mc1_score, mc2_score, read_mc_task  # noqa: E402
+import importlib
+from typing import Any
 
-__all__ += [
-    "BestOfN",
-    "JudgeScorer",
-    "LexiconScorer",
-    "Pair",
-    "ToxicityScorer",
-    "best_of_n",
-    "mc1_score",
-    "mc2_score",
-    "read_bbq",
-    "read_mc_task",
-    "read_pairs",
-    "read_stereotype_pairs",
-]
+_WHERE = {
+    "_bt": ("win_matrix",),
+    "battles": ("STYLE_FEATURES", "WINNERS", "Battles", "battles_from_records", "read_battles", "text_style"),
+    "ratings": ("Leaderboard", "ModelRating", "bradley_terry", "leaderboard", "online_elo", "ranks_by_ci", "to_elo"),
+    "winrate": ("WinRate", "length_controlled", "preferences_from_scores", "win_rate"),
+    "agreement": ("BestOfN", "Pair", "best_of_n", "read_pairs"),
+    "bias": ("read_bbq", "read_stereotype_pairs"),
+    "toxicity": ("JudgeScorer", "LexiconScorer", "ToxicityScorer"),
+    "truthfulness": ("mc1_score", "mc2_score", "read_mc_task"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
