@@ -66,6 +66,12 @@ def _run_dir(tmp_path: Path, samples: Path) -> Path:
     return run
 
 
+# Built-in suites over a user's file (the suite argument names it); read before any model loads.
+SUITE_FILES = [("instructions/ifeval", "prompts", ".jsonl"), ("preferences/agreement", "path", ".jsonl"),
+               ("preferences/bbq", "path", ".jsonl"), ("preferences/truthfulqa", "path", ".json"),
+               ("values/ethics", "path", ".csv"), ("values/globalopinionqa", "path", ".csv"),
+               ("values/xstest", "path", ".csv")]
+
 # command name → (suffix of the broken file, argv builder(tmp_path, broken file), the path the error must name)
 Argv = Callable[[Path, Path], list[str]]
 COMMANDS: dict[str, tuple[str, Argv]] = {
@@ -91,6 +97,9 @@ COMMANDS: dict[str, tuple[str, Argv]] = {
     "align sft --config": (".yaml", lambda t, f: ["align", "sft", "--config", str(f)]),
     "eval --plan": (".yaml", lambda t, f: ["eval", "--plan", str(f), "--model", "hf:/nonexistent"]),
     "eval --suite TASK.yaml": (".yaml", lambda t, f: ["eval", "--suite", str(f), "--model", "hf:/nonexistent"]),
+    **{f"eval --suite {suite}": (suffix, lambda t, f, s=suite, k=key: [
+        "eval", "--suite", f"{s}:{k}={f}", "--model", "hf:/nonexistent", "--out", str(t / "run-eval")])
+       for suite, key, suffix in SUITE_FILES},
     "eval --suite (task data)": (".jsonl", lambda t, f: [
         "eval", "--suite", str(_task(t, f)), "--model", "hf:/nonexistent", "--out", str(t / "run-eval")]),
 }

@@ -140,6 +140,8 @@ def iter_records(
                 except ROW_ERRORS as exc:
                     fail(where, exc)
                     continue
+                except DataError as exc:  # no record of this kind converts: say where it was found
+                    raise _located(exc, where) from None
                 yield from out
             return
 
@@ -161,6 +163,8 @@ def iter_records(
                 except ROW_ERRORS as exc:
                     fail(part.where(n), exc)
                     continue
+                except DataError as exc:
+                    raise _located(exc, part.where(n)) from None
                 yield from out
 
     yield from read()
@@ -172,6 +176,10 @@ def iter_records(
     if len(unparsed) == report.rows:
         where, message = unparsed[0]
         raise DataError(f"{where}: {message}; no row of {source} parses", hint="check the file's format")
+
+
+def _located(exc: DataError, where: str) -> DataError:
+    return DataError(f"{where}: {exc.args[0]}", hint=exc.hint)
 
 
 def _validate_lines(
