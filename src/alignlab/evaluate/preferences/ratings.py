@@ -96,13 +96,26 @@ def comparison_groups(battles: Battles) -> np.ndarray:
     """(M,) group of each model in the comparison graph (models linked by a battle), 1 = the largest group.
 
     Bradley–Terry identifies ratings only up to a shift per group, so ratings of models in different groups are
-    not comparable."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    not comparable.
 
+    A union–find over the distinct model pairs, written here: scipy's ``connected_components`` would bring scipy
+    back into ``alignlab ratings``, which otherwise runs without it.
+    """
     m = len(battles.models)
-    graph = coo_matrix((np.ones(len(battles)), (battles.a, battles.b)), shape=(m, m))
-    _, labels = connected_components(graph, directed=False)
+    parent = list(range(m))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    pairs = np.unique(np.stack([battles.a, battles.b], axis=1), axis=0) if len(battles) else np.empty((0, 2), int)
+    for i, j in pairs.tolist():
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    labels = np.unique([root(i) for i in range(m)], return_inverse=True)[1].reshape(-1)
     sizes = np.bincount(labels)
     order = np.argsort(-sizes, kind="stable")  # the largest group first
     group = np.empty_like(order)
