@@ -81,3 +81,54 @@ def test_loglikelihood_agrees_with_hf(llama, default_hf_dir: Path) -> None:  # n
     [after] = llama.generate([GenerateRequest(QUESTION, max_tokens=24)])
     [fresh] = llama.generate([GenerateRequest(QUESTION, max_tokens=24)])
     assert after.text == fresh.text
+
+
+BATCH_PROMPTS = ["Write a haiku about the sea.", "List three colors, separated by commas.", "What is 2 + 2?",
+                 "Say hello in French.", "Name a famous scientist and one discovery.", QUESTION,
+                 "Describe a cat in one sentence.", "Why is the sky blue? Answer briefly.",
+                 [{"role": "system", "content": "Answer in one word."},
+                  {"role": "user", "content": "Opposite of hot?"}]]
+
+
+@pytest.mark.ci
+def test_batched_greedy_equals_one_at_a_time(default_gguf_path: Path) -> None:
+    """The batch scheduler with one sequence gives create_completion's texts, stops and lengths exactly; with
+    several sequences every request still ends as the one-stream rules say (stop string, EOS or max_tokens), in
+    request order, the same on a second run, and sampled requests keep their one-stream seeded texts."""
+    pytest.importorskip("llama_cpp")
+    from alignlab.models._llamacpp_batch import BatchDecoder, GreedyRow
+    from alignlab.models.llamacpp import LlamaCppModelAPI
+
+    reqs = [GenerateRequest(p, max_tokens=12 + 5 * (i % 4), stop=(".",) if i % 3 == 0 else ())
+            for i, p in enumerate(BATCH_PROMPTS)]
+    one = LlamaCppModelAPI(default_gguf_path)  # n_parallel=1: create_completion, one request after another
+    try:
+        want = one.generate(reqs)
+        rows = [GreedyRow(one._encode(r.prompt, r.chat), r.max_tokens, tuple(r.stop)) for r in reqs]
+        single = BatchDecoder(one.llm, 1)
+        got = single.generate(rows)
+        single.close()
+    finally:
+        one.close()
+    assert [(g.text, g.n_tokens, g.finish_reason) for g in got] == [(w.text, w.n_tokens, w.finish_reason)
+                                                                    for w in want]
+    assert {w.finish_reason for w in want} == {"stop", "length"}
+
+    extra = [GenerateRequest("Tell me a joke.", max_tokens=0),
+             GenerateRequest("Tell me a joke.", max_tokens=8, temperature=0.8, seed=3)]  # sampled: one stream
+    batched = LlamaCppModelAPI(default_gguf_path, n_parallel=4)  # fewer slots than requests: slots are reused
+    try:
+        first, second = batched.generate(reqs + extra), batched.generate(reqs + extra)
+        [sampled] = LlamaCppModelAPI(default_gguf_path).generate(extra[1:])
+    finally:
+        batched.close()
+    assert [r.text for r in first] == [r.text for r in second]
+    for r, res in zip(reqs, first, strict=False):
+        assert res.error is None and res.text.strip()
+        if res.finish_reason == "length":
+            assert res.n_tokens == r.max_tokens
+        else:
+            assert res.finish_reason == "stop" and res.n_tokens <= r.max_tokens
+        assert not any(stop in res.text for stop in r.stop)
+    assert (first[-2].n_tokens, first[-2].text) == (0, "")
+    assert first[-1].text == sampled.text

@@ -57,7 +57,8 @@ def llama_cpp_imports() -> bool:
 class DefaultModelAPI(ModelAPI):
     """SmolLM2-135M-Instruct: llama.cpp (or transformers) generates, transformers scores."""
 
-    def __init__(self, *, engine: str = "auto", batch_size: int = 8, shared_context: bool = True) -> None:
+    def __init__(self, *, engine: str = "auto", batch_size: int = 8, shared_context: bool = True,
+                 n_parallel: int = 1) -> None:
         if engine not in ENGINES:
             raise ModelSpecError(f"default: unknown engine {engine!r}", hint=f"use {', '.join(ENGINES)}")
         self.gguf = default_gguf()
@@ -69,7 +70,7 @@ class DefaultModelAPI(ModelAPI):
 
             self.engine = "llamacpp"
             self._gen: ModelAPI = LlamaCppModelAPI(
-                self.gguf, fingerprint=self._fp, backend="default(llamacpp)"
+                self.gguf, fingerprint=self._fp, backend="default(llamacpp)", n_parallel=n_parallel
             )
         else:
             self.engine = "hf"
@@ -117,12 +118,13 @@ class DefaultModelAPI(ModelAPI):
 
 
 def create(target: str = "", **options: Any) -> DefaultModelAPI:
-    """``default``; options: engine (auto, llamacpp, hf), batch_size, shared_context."""
+    """``default``; options: engine (auto, llamacpp, hf), batch_size, shared_context, n_parallel (llama.cpp greedy
+    sequences decoded at once)."""
     if target:
         raise ModelSpecError(f"default takes no target, got {target!r}", hint="write just: default")
-    unknown = sorted(set(options) - {"engine", "batch_size", "shared_context"})
+    unknown = sorted(set(options) - {"engine", "batch_size", "shared_context", "n_parallel"})
     if unknown:
         raise ModelSpecError(
-            f"default: unknown options {', '.join(unknown)}", hint="use engine, batch_size, shared_context"
+            f"default: unknown options {', '.join(unknown)}", hint="use engine, batch_size, shared_context, n_parallel"
         )
     return DefaultModelAPI(**options)

@@ -47,7 +47,13 @@ def _import_llama_cpp() -> Any:
 
 
 class LlamaCppModelAPI(ModelAPI):
-    """One ``llama_cpp.Llama`` on all CPU cores; requests run one at a time."""
+    """One ``llama_cpp.Llama`` on all CPU cores; greedy requests decode ``n_parallel`` at a time (default one).
+
+    ``n_parallel > 1`` decodes more tokens per second (bench/generation.py), but llama.cpp computes a batch of several
+    tokens with other kernels than a single token, so a greedy text can differ from one-stream decoding where
+    two tokens are nearly tied (measured in bench/generation.py), and may depend on what else shares the batch;
+    hence it is an option, not the default.
+    """
 
     def __init__(
         self,
@@ -56,6 +62,7 @@ class LlamaCppModelAPI(ModelAPI):
         n_ctx: int = 0,
         n_threads: int | None = None,
         n_batch: int = 512,
+        n_parallel: int = 1,
         fingerprint: str | None = None,
         backend: str = "llamacpp",
     ) -> None:
@@ -65,6 +72,8 @@ class LlamaCppModelAPI(ModelAPI):
 
         self.backend = backend
         self._fingerprint = fingerprint
+        self.n_parallel = max(1, int(n_parallel))
+        self._batcher: Any = None  # the batched-decoding context, made on the first greedy batch
         threads = n_threads or os.cpu_count() or 1
         self.llm = llama_cpp.Llama(
             model_path=str(self.path),
@@ -134,7 +143,51 @@ class LlamaCppModelAPI(ModelAPI):
     # -- generation -----------------------------------------------------------------------------------------
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        return [self._generate_one(r) for r in requests]
+        """Greedy requests decode side by side (``n_parallel`` sequences per llama.cpp batch); sampled ones run
+        one at a time through llama.cpp's own sampler, so their seeds give the texts they always gave."""
+        results: list[GenerateResult | None] = [None] * len(requests)
+        greedy: dict[int, Any] = {}
+        if self.n_parallel > 1:
+            greedy = self._greedy_rows(requests, results)
+        if len(greedy) > 1:
+            from alignlab.models._llamacpp_batch import BatchDecoder
+
+            if self._batcher is None:
+                self._batcher = BatchDecoder(self.llm, self.n_parallel)
+            idx = list(greedy)
+            try:
+                outs = self._batcher.generate([greedy[i] for i in idx])
+            except RuntimeError as e:  # llama_decode failed: report it on these requests
+                for i in idx:
+                    results[i] = GenerateResult(finish_reason="error", error=f"{type(e).__name__}: {e}")
+            else:
+                for i, o in zip(idx, outs, strict=True):
+                    results[i] = GenerateResult(text=o.text, n_tokens=o.n_tokens, finish_reason=o.finish_reason)
+        return [r if r is not None else self._generate_one(requests[i]) for i, r in enumerate(results)]
+
+    def _greedy_rows(self, requests: Sequence[GenerateRequest], results: list[GenerateResult | None]) -> dict:
+        """Tokenized greedy requests by index (``max_tokens`` cut as ``create_completion`` cuts it); render
+        errors and over-long prompts go into ``results``."""
+        from alignlab.models._llamacpp_batch import GreedyRow
+
+        n_ctx = self.llm.n_ctx()
+        rows = {}
+        for i, r in enumerate(requests):
+            if r.temperature > 0 or r.max_tokens <= 0:
+                continue
+            try:
+                tokens = self._encode(r.prompt, r.chat)
+            except AlignlabError as e:
+                results[i] = GenerateResult(finish_reason="error", error=f"{type(e).__name__}: {e}")
+                continue
+            if len(tokens) >= n_ctx:
+                results[i] = GenerateResult(
+                    finish_reason="error",
+                    error=f"ValueError: Requested tokens ({len(tokens)}) exceed context window of {n_ctx}",
+                )
+                continue
+            rows[i] = GreedyRow(tokens, min(r.max_tokens, n_ctx - len(tokens)), tuple(r.stop))
+        return rows
 
     def _generate_one(self, r: GenerateRequest) -> GenerateResult:
         if r.max_tokens <= 0:  # llama-cpp-python reads 0 as "until the context is full"
@@ -232,6 +285,9 @@ class LlamaCppModelAPI(ModelAPI):
         return np.concatenate(rows)
 
     def close(self) -> None:
+        if getattr(self, "_batcher", None) is not None:
+            self._batcher.close()
+            self._batcher = None
         llm = getattr(self, "llm", None)
         if llm is not None:
             llm.close()
@@ -249,5 +305,6 @@ def _score(logits: np.ndarray, cont: Sequence[int]) -> LoglikelihoodResult:
 
 
 def create(target: str, **options: Any) -> LlamaCppModelAPI:
-    """``llamacpp:PATH``; options: n_ctx, n_threads, n_batch."""
+    """``llamacpp:PATH``; options: n_ctx, n_threads, n_batch, n_parallel (greedy sequences decoded at once;
+    default 1, one at a time)."""
     return LlamaCppModelAPI(target, **options)
