@@ -101,7 +101,8 @@ def test_batched_greedy_equals_one_at_a_time(default_gguf_path: Path) -> None:
 
     reqs = [GenerateRequest(p, max_tokens=12 + 5 * (i % 4), stop=(".",) if i % 3 == 0 else ())
             for i, p in enumerate(BATCH_PROMPTS)]
-    one = LlamaCppModelAPI(default_gguf_path)  # n_parallel=1: create_completion, one request after another
+    # one thread: the comparison does not need speed, and a shared 2-core machine stalls llama.cpp's thread pool
+    one = LlamaCppModelAPI(default_gguf_path, n_threads=1)  # n_parallel=1: create_completion, one after another
     try:
         want = one.generate(reqs)
         rows = [GreedyRow(one._encode(r.prompt, r.chat), r.max_tokens, tuple(r.stop)) for r in reqs]
@@ -116,10 +117,10 @@ def test_batched_greedy_equals_one_at_a_time(default_gguf_path: Path) -> None:
 
     extra = [GenerateRequest("Tell me a joke.", max_tokens=0),
              GenerateRequest("Tell me a joke.", max_tokens=8, temperature=0.8, seed=3)]  # sampled: one stream
-    batched = LlamaCppModelAPI(default_gguf_path, n_parallel=4)  # fewer slots than requests: slots are reused
+    batched = LlamaCppModelAPI(default_gguf_path, n_threads=1, n_parallel=4)  # fewer slots than requests
     try:
         first, second = batched.generate(reqs + extra), batched.generate(reqs + extra)
-        [sampled] = LlamaCppModelAPI(default_gguf_path).generate(extra[1:])
+        [sampled] = LlamaCppModelAPI(default_gguf_path, n_threads=1).generate(extra[1:])
     finally:
         batched.close()
     assert [r.text for r in first] == [r.text for r in second]
