@@ -5,6 +5,7 @@ Usage: .venv/bin/python bench/ifeval_gpt4.py   (needs ../shared/data/ifeval besi
 
 from __future__ import annotations
 
+import os
 import string
 import sys
 import tempfile
@@ -37,6 +38,7 @@ def main() -> None:
         res, joined = score_responses(f"instructions/ifeval:prompts={PROMPTS}", RESPONSES, Path(tmp) / "run",
                                       fuzzy=True)
     seconds = time.perf_counter() - started
+    load = os.getloadavg()[0]  # the time is only as good as the machine was idle
     m = res.suites["instructions/ifeval"].metrics
     prompts = read_prompts(PROMPTS)
     pairs = [(p, joined.responses[str(p.key)]) for p in prompts]
@@ -84,7 +86,8 @@ def main() -> None:
     body = f"""
 `alignlab score ifeval --prompts ../shared/data/ifeval/input_data.jsonl --responses
 ../shared/data/ifeval/input_response_data_gpt4_20231107_145030.jsonl --fuzzy-join` — IFEval's own GPT-4 responses
-(2023-11-07), scored without a model in {seconds:.1f} s. CIs are Wilson 95% intervals.
+(2023-11-07), scored without a model in {seconds:.1f} s (load average {load:.1f} on {os.cpu_count()} cores). CIs are
+Wilson 95% intervals.
 
 | accuracy | alignlab (count) | 95% CI | paper, GPT-4 (count) | difference | alignlab under the paper's conditions |
 |---|---|---|---|---|---|
