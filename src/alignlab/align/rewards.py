@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alignlab.errors import AlignlabError
+from alignlab.registry import Registry
 
 RewardFunc = Callable[..., list[float | None]]
 
@@ -113,11 +114,10 @@ class RewardFunction:
 # ---------------------------------------------------------------- registry
 
 
-_REWARDS: dict[str, Callable[..., RewardFunc]] = {}
 # Built-ins live in private modules imported on first use, so reading a recipe imports no torch.
-_BUILTIN_MODULES = ("alignlab.align._rewards_rules", "alignlab.align._rewards_models",
-                    "alignlab.align._rewards_values")
-_loaded = False
+REWARDS: Registry[Callable[..., RewardFunc]] = Registry(
+    "reward", ["alignlab.align._rewards_rules", "alignlab.align._rewards_models", "alignlab.align._rewards_values"],
+    error=RewardError)
 
 
 def register_reward(name: str) -> Callable[[Callable[..., RewardFunc]], Callable[..., RewardFunc]]:
@@ -127,29 +127,13 @@ def register_reward(name: str) -> Callable[[Callable[..., RewardFunc]], Callable
     the spec's ``args``; unknown or missing ones are rejected when the recipe is read.
     """
 
-    _load_builtins()  # first, so a user's factory may replace a built-in of the same name
-
-    def deco(factory: Callable[..., RewardFunc]) -> Callable[..., RewardFunc]:
-        _REWARDS[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        import importlib
-
-        for mod in _BUILTIN_MODULES:
-            importlib.import_module(mod)
+    REWARDS.load()  # first, so a user's factory may replace a built-in of the same name
+    return REWARDS.register(name)
 
 
 def reward_names() -> list[str]:
     """Names of the registered rewards."""
-    _load_builtins()
-    return sorted(_REWARDS)
+    return REWARDS.names()
 
 
 def _check_args(name: str, factory: Callable[..., Any], args: Mapping[str, Any]) -> None:
@@ -181,11 +165,10 @@ def _as_spec(spec: RewardSpec | Mapping[str, Any]) -> RewardSpec:
 def check_reward(spec: RewardSpec | Mapping[str, Any]) -> Callable[..., RewardFunc]:
     """The factory of a spec whose name is registered and whose argument names fit; loads no model (a recipe
     loader calls this to report a bad reward at its file:line before training starts)."""
-    _load_builtins()
     spec = _as_spec(spec)
-    factory = _REWARDS.get(spec.name)
+    factory = REWARDS.find(spec.name)
     if factory is None:
-        raise RewardError(f"unknown reward {spec.name!r}", hint="registered rewards: " + ", ".join(sorted(_REWARDS)))
+        raise RewardError(f"unknown reward {spec.name!r}", hint="registered rewards: " + ", ".join(REWARDS))
     _check_args(spec.name, factory, spec.args)
     return factory
 

@@ -14,6 +14,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from alignlab.errors import DataError
+from alignlab.registry import Registry
+
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 
 
@@ -31,7 +34,8 @@ class Message(BaseModel):
 Text = str | list[Message]
 """A standard string or a conversation (list of messages)."""
 
-_KINDS: dict[str, type[Record]] = {}
+# Every Record subclass with a ``kind`` registers itself; the evaluation kinds' module is imported on first read.
+KINDS: Registry[type[Record]] = Registry("record kind", ["alignlab.data._eval_records"], error=DataError)
 
 
 class Record(BaseModel):
@@ -47,7 +51,7 @@ class Record(BaseModel):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("kind"):
-            _KINDS[cls.kind] = cls
+            KINDS.add(cls.kind, cls)
 
     def to_row(self) -> dict[str, Any]:
         """The record as a plain dict without ``None`` fields (the columns alignlab writes)."""
@@ -56,19 +60,14 @@ class Record(BaseModel):
 
 def record_kinds() -> dict[str, type[Record]]:
     """Every record kind by name."""
-    from alignlab.data import _eval_records  # noqa: F401  (registers the evaluation kinds)
-
-    return dict(_KINDS)
+    return KINDS.entries()
 
 
 def record_class(kind: str) -> type[Record]:
     """The record class for ``kind``; ``DataError`` names the known kinds otherwise."""
-    kinds = record_kinds()
-    if kind not in kinds:
-        from alignlab.errors import DataError
-
-        raise DataError(f"unknown record kind {kind!r}", hint="one of " + ", ".join(sorted(kinds)))
-    return kinds[kind]
+    if kind not in KINDS:
+        raise DataError(f"unknown record kind {kind!r}", hint="one of " + ", ".join(KINDS))
+    return KINDS.get(kind)
 
 
 def infer_kind(columns: set[str] | dict[str, Any]) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -10,11 +9,11 @@ from typing import Any
 from alignlab._kv import parse_assignments
 from alignlab.errors import AlignlabError
 from alignlab.evaluate._suite import Suite
+from alignlab.registry import Registry
 
 SuiteFactory = Callable[..., Suite]
-_SUITES: dict[str, SuiteFactory] = {}
 # Modules that register built-in suites when imported; imported on first lookup to keep start-up fast.
-_BUILTIN_MODULES = [
+SUITES: Registry[SuiteFactory] = Registry("suite", [
     "alignlab.evaluate.instructions.basics",
     "alignlab.evaluate.instructions.ifeval.suite",
     "alignlab.evaluate.tasks.yaml_task",
@@ -29,38 +28,26 @@ _BUILTIN_MODULES = [
     "alignlab.evaluate.values.safety",
     "alignlab.evaluate.values.norms",
     "alignlab.evaluate.values.classifier",
-]
-_loaded = False
+], hint="`alignlab suites` lists them")
 
 
 def register_suite(name: str) -> Callable[[SuiteFactory], SuiteFactory]:
     """Register a suite factory under ``name`` (``level/short-name``)."""
 
     def deco(factory: SuiteFactory) -> SuiteFactory:
-        _SUITES[name] = factory
         factory.suite_name = name  # type: ignore[attr-defined]
-        return factory
+        return SUITES.add(name, factory)
 
     return deco
 
 
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for mod in _BUILTIN_MODULES:
-            importlib.import_module(mod)
-
-
 def suite_names() -> list[str]:
-    _load_builtins()
-    return sorted(_SUITES)
+    return SUITES.names()
 
 
 def suite_parameters(name: str) -> set[str]:
     """The parameter names of a registered suite's factory, run-wide context included (none for YAML tasks)."""
-    _load_builtins()
-    factory = _SUITES.get(name)
+    factory = SUITES.find(name)
     return set(inspect.signature(factory).parameters) if factory else set()
 
 
@@ -86,10 +73,9 @@ def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: A
         from alignlab.evaluate.tasks import suite_from_yaml
 
         return suite_from_yaml(name, **params)
-    _load_builtins()
-    if name not in _SUITES:
-        raise AlignlabError(f"unknown suite {name!r}", hint="`alignlab suites` lists them: " + ", ".join(_SUITES))
-    factory = _SUITES[name]
+    if name not in SUITES:
+        raise AlignlabError(f"unknown suite {name!r}", hint="`alignlab suites` lists them: " + ", ".join(SUITES))
+    factory = SUITES.get(name)
     accepted = inspect.signature(factory).parameters
     bad = [k for k in params if k not in accepted or k in CONTEXT_KEYS]
     if bad and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):

@@ -17,7 +17,6 @@ training items: the split is made over prompt groups (normalised prompt text), n
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alignlab.errors import AlignlabError, DataError
 from alignlab.goals.openings import opening_overlap
+from alignlab.registry import Registry
 
 if TYPE_CHECKING:
     from alignlab.goals._goal import Goal
@@ -78,14 +78,9 @@ class _Entry:
     options: type[BaseModel] | None
 
 
-_BUILDERS: dict[str, _Entry] = {}
-# Kinds registered by other modules, imported on first lookup; a module not written yet is skipped.
-_BUILTIN_MODULES: dict[str, str] = {
-    "critique-revise": "alignlab.goals._builder_constitution",
-    "ai-feedback": "alignlab.goals._builder_constitution",
-    "self-align": "alignlab.goals._builder_constitution",
-    "value-profile-best-of-n": "alignlab.goals._builder_value_profile",
-}
+# Kinds registered by the builder modules, imported on first lookup.
+BUILDERS: Registry[_Entry] = Registry("representation kind", ["alignlab.goals._builder_constitution",
+                                                              "alignlab.goals._builder_value_profile"])
 
 
 def register_builder(kind: str, *, options: type[BaseModel] | None = None) -> Callable[[Builder], Builder]:
@@ -93,33 +88,22 @@ def register_builder(kind: str, *, options: type[BaseModel] | None = None) -> Ca
     validates the representation's other fields at load time."""
 
     def deco(fn: Builder) -> Builder:
-        _BUILDERS[kind] = _Entry(fn, options)
+        BUILDERS.add(kind, _Entry(fn, options))
         fn.builder_kind = kind  # type: ignore[attr-defined]
         return fn
 
     return deco
 
 
-def _import(module: str) -> None:
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:  # the module exists but something it imports does not: a real error
-            raise
-
-
 def _entry(kind: str) -> _Entry:
-    if kind not in _BUILDERS and kind in _BUILTIN_MODULES:
-        _import(_BUILTIN_MODULES[kind])
-    if kind not in _BUILDERS:
+    entry = BUILDERS.find(kind)
+    if entry is None:
         raise AlignlabError(f"unknown representation kind {kind!r}; known kinds: {', '.join(builder_kinds())}")
-    return _BUILDERS[kind]
+    return entry
 
 
 def builder_kinds() -> list[str]:
-    for module in sorted(set(_BUILTIN_MODULES.values())):
-        _import(module)
-    return sorted(_BUILDERS)
+    return BUILDERS.names()
 
 
 def get_builder(kind: str) -> Builder:

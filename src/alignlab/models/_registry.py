@@ -13,26 +13,25 @@ from typing import Any
 from alignlab.errors import ModelSpecError
 from alignlab.models._api import Model, ModelAPI
 from alignlab.models._cache import ResponseCache
+from alignlab.registry import Registry
 
-# backend name → "module:factory"; each factory takes (target, **options) and returns a ModelAPI.
-_BACKENDS: dict[str, str] = {
-    "default": "alignlab.models.default:create",
-    "hf": "alignlab.models.hf:create",
-    "gguf": "alignlab.models.hf:create_gguf",
-    "llamacpp": "alignlab.models.llamacpp:create",
-    "openai": "alignlab.models.openai_compat:create",
-    "vllm": "alignlab.models.vllm_backend:create",
-    "responses": "alignlab.models.replay:create",
-}
+# backend name → "module:factory"; each factory takes (target, **options) and returns a ModelAPI. The module is
+# imported only when a spec names the backend.
+BACKENDS: Registry[str] = Registry("model backend")
+for _name, _target in (("default", "alignlab.models.default:create"), ("hf", "alignlab.models.hf:create"),
+                       ("gguf", "alignlab.models.hf:create_gguf"), ("llamacpp", "alignlab.models.llamacpp:create"),
+                       ("openai", "alignlab.models.openai_compat:create"),
+                       ("vllm", "alignlab.models.vllm_backend:create"), ("responses", "alignlab.models.replay:create")):
+    BACKENDS.add(_name, _target)
 
 
 def register_backend(name: str, target: str) -> None:
     """Register ``name:`` specs to be built by ``target`` (``"package.module:factory"``)."""
-    _BACKENDS[name] = target
+    BACKENDS.add(name, target)
 
 
 def backends() -> list[str]:
-    return sorted(_BACKENDS)
+    return BACKENDS.names()
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -41,7 +40,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if spec == "default":
         return "default", ""
     name, sep, target = spec.partition(":")
-    if not sep or name not in _BACKENDS:
+    if not sep or name not in BACKENDS:
         raise ModelSpecError(
             f"unknown model spec {spec!r}",
             hint="use default, hf:PATH, gguf:PATH, llamacpp:PATH, openai:MODEL@URL, vllm:PATH or responses:PATH",
@@ -53,7 +52,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 def create_api(spec: str, **options: Any) -> ModelAPI:
     name, target = parse_spec(spec)
-    module_name, _, factory = _BACKENDS[name].partition(":")
+    module_name, _, factory = BACKENDS.get(name).partition(":")
     module = importlib.import_module(module_name)
     api: ModelAPI = getattr(module, factory)(target, **options)
     api.spec = spec

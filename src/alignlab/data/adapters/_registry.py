@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from alignlab.data._records import Record
 from alignlab.data._validate import RowError, describe_type
 from alignlab.errors import DataError
+from alignlab.registry import Registry
 
 RowFn = Callable[[dict[str, Any]], Iterable[Record]]
 # A stream adapter sees every row ((where, row) pairs) and yields (where, records or the exception for that row):
@@ -37,16 +37,15 @@ class Adapter:
     """Parse and validate one JSON line at once (pydantic-core), for alignlab's own kinds: twice as fast."""
 
 
-_ADAPTERS: dict[str, Adapter] = {}
-_MODULES = [
+# The adapter modules register their formats when imported (on first lookup).
+ADAPTERS: Registry[Adapter] = Registry("format", [
     "alignlab.data.adapters.native",
     "alignlab.data.adapters.instructions",
     "alignlab.data.adapters.preferences",
     "alignlab.data.adapters.oasst",
     "alignlab.data.adapters.benchmarks",
     "alignlab.data.adapters.opinions",
-]
-_loaded = False
+], hint="see `alignlab data formats`", error=DataError)
 
 
 def adapter(
@@ -62,7 +61,7 @@ def adapter(
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        _ADAPTERS[name] = Adapter(name, fn, produces, to, summary, source, stream, csv_columns)
+        ADAPTERS.add(name, Adapter(name, fn, produces, to, summary, source, stream, csv_columns))
         return fn
 
     return deco
@@ -70,25 +69,17 @@ def adapter(
 
 def register_adapter(spec: Adapter) -> None:
     """Register a ready-made ``Adapter`` (for adapters built in a loop)."""
-    _ADAPTERS[spec.name] = spec
+    ADAPTERS.add(spec.name, spec)
 
 
 def adapters() -> dict[str, Adapter]:
     """Every registered adapter by name (the built-in modules are imported on first use)."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in _MODULES:
-            importlib.import_module(module)
-    return dict(_ADAPTERS)
+    return ADAPTERS.entries()
 
 
 def get_adapter(name: str) -> Adapter:
     """The adapter for ``name``; ``DataError`` lists the known formats otherwise."""
-    known = adapters()
-    if name not in known:
-        raise DataError(f"unknown format {name!r}", hint="see `alignlab data formats`")
-    return known[name]
+    return ADAPTERS.get(name)
 
 
 def need(row: dict[str, Any], key: str, kind: Any = str, expected: str | None = None) -> Any:

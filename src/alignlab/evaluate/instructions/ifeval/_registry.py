@@ -7,16 +7,17 @@ the reference, a missing argument is an error rather than a random draw, so scor
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from alignlab.registry import Registry
+
 RELATIONS = ("less than", "at least")
-_FAMILIES = ("_keywords", "_language", "_length", "_format", "_combination", "_startend", "_case",
-             "_punctuation")
-_INSTRUCTIONS: dict[str, Instruction] = {}
-_loaded = False
+# The checker families register their instruction types when imported (on first lookup).
+INSTRUCTIONS: Registry[Instruction] = Registry("instruction", [
+    f"{__package__}.{family}" for family in ("_keywords", "_language", "_length", "_format", "_combination",
+                                             "_startend", "_case", "_punctuation")])
 
 
 @dataclass(frozen=True)
@@ -81,32 +82,22 @@ def instruction(instruction_id: str, description: str, **params: type) -> Callab
     """Register ``check(response, **params) -> bool`` as the checker of ``instruction_id``."""
 
     def deco(fn: Callable[..., bool]) -> Callable[..., bool]:
-        _INSTRUCTIONS[instruction_id] = Instruction(instruction_id, fn, dict(params), description)
+        INSTRUCTIONS.add(instruction_id, Instruction(instruction_id, fn, dict(params), description))
         return fn
 
     return deco
 
 
-def _load() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for mod in _FAMILIES:
-            importlib.import_module(f"{__package__}.{mod}")
-
-
 def instructions() -> dict[str, Instruction]:
     """All registered instruction types by id."""
-    _load()
-    return dict(_INSTRUCTIONS)
+    return INSTRUCTIONS.entries()
 
 
 def get_instruction(instruction_id: str) -> Instruction:
-    _load()
-    try:
-        return _INSTRUCTIONS[instruction_id]
-    except KeyError:
-        raise ValueError(f"unknown instruction {instruction_id!r}") from None
+    found = INSTRUCTIONS.find(instruction_id)
+    if found is None:
+        raise ValueError(f"unknown instruction {instruction_id!r}")
+    return found
 
 
 def compare(count: int, relation: str, threshold: int) -> bool:
