@@ -126,6 +126,21 @@ def _panel(title: str, lines: list[tuple[str, list[tuple[float, float]]]], width
     return body
 
 
+def _constraint_panels(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[tuple[str, list]]]]:
+    """Per constraint (``constraint/<cost>/...`` keys): λ, and the batch mean cost beside its threshold."""
+    names = sorted({k.split("/")[1] for row in rows for k in row if k.startswith("constraint/") and k.count("/") == 2})
+    panels = []
+    for name in names:
+        key = f"constraint/{name}"
+        if pts := _series(rows, f"{key}/lambda"):
+            panels.append((f"Lagrange multiplier λ ({name})", [(f"{key}/lambda", pts)]))
+        lines = [(k, pts) for k in (f"{key}/cost", f"{key}/threshold", f"{key}/over_budget")
+                 if (pts := _series(rows, k))]
+        if lines:
+            panels.append((f"cost vs budget ({name})", lines))
+    return panels
+
+
 def plot_metrics(rows: Sequence[dict[str, Any]], out: Path, title: str = "training") -> Path | None:
     """Write ``out`` (SVG): one panel per metric family that was logged, against the step; None if none was."""
     panels = []
@@ -133,6 +148,7 @@ def plot_metrics(rows: Sequence[dict[str, Any]], out: Path, title: str = "traini
         lines = [(k, pts) for k in keys if (pts := _series(rows, k))]
         if lines:
             panels.append((name, lines))
+    panels += _constraint_panels(rows)
     if not panels:
         return None
     w, h, cols = 360, 200, 2

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
+from alignlab.align.constraints import ConstraintSpec
 from alignlab.align.rewards import RewardSpec
 from alignlab.errors import AlignlabError
 from alignlab.files import read_text
@@ -80,6 +81,9 @@ class Recipe(BaseModel):
     """Reward functions for ``rloo``/``grpo`` (``alignlab.align.rewards``)."""
     reward_model: str | None = None
     """A sequence-classification model dir: for ``rloo``/``grpo`` a shorthand for a ``reward-model`` reward."""
+    constraints: list[ConstraintSpec] = Field(default_factory=list)
+    """Costs with budgets for ``rloo``/``grpo`` (``alignlab.align.constraints``): trains on R − λ·C with λ updated
+    by dual ascent."""
     output_dir: str = "align-out"
     """Where checkpoints, ``metrics.jsonl``, ``model/`` (and ``adapter/``) go."""
     seed: int = 0
@@ -93,7 +97,7 @@ class Recipe(BaseModel):
     def _trainer(cls, value: Any) -> Any:
         return {} if value is None else value
 
-    @field_validator("rewards", "reward_model")
+    @field_validator("rewards", "reward_model", "constraints")
     @classmethod
     def _only_for_rl(cls, value: Any, info: ValidationInfo) -> Any:
         method = info.data.get("method")

@@ -149,26 +149,31 @@ def peft_config(recipe: Recipe) -> Any:
 
 
 def reward_functions(recipe: Recipe, extra: list[Callable] | None) -> tuple[list[Callable], list[float]]:
-    """The recipe's rewards (``reward_model`` as a ``reward-model`` reward), then ``extra`` at weight 1."""
+    """The recipe's rewards (``reward_model`` as a ``reward-model`` reward), then ``extra`` at weight 1, then the
+    constraints' costs at weight −λ_init (the trainer moves these weights)."""
     specs = list(recipe.rewards)
     if recipe.reward_model and not any(s.name == "reward-model" for s in specs):
         from alignlab.align.rewards import RewardSpec
 
         specs.append(RewardSpec(name="reward-model", args={"path": recipe.reward_model}))
+    n_rewards = len(specs)
+    specs += [c.cost.model_copy(update={"weight": -c.lambda_init}) for c in recipe.constraints]
     funcs: list[Callable] = []
     weights: list[float] = []
     if specs:
         from alignlab.align.rewards import build_rewards
 
-        funcs, weights = build_rewards(specs, base_dir=recipe.base_dir)
+        funcs, weights = build_rewards(specs, base_dir=recipe.base_dir)  # one call: distinct names for all
         funcs, weights = list(funcs), list(weights)
+    costs, cost_weights = funcs[n_rewards:], weights[n_rewards:]
+    funcs, weights = funcs[:n_rewards], weights[:n_rewards]
     for fn in extra or []:
         funcs.append(fn)
         weights.append(1.0)
     if not funcs:
         raise AlignlabError(f"{recipe.where('rewards')}: {recipe.method} needs rewards",
                             hint="add a rewards list (or reward_model), or pass reward_funcs= from Python")
-    return funcs, weights
+    return funcs + costs, weights + cost_weights
 
 
 def build_trainer(recipe: Recipe, output_dir: Path, *, reward_funcs: list[Callable] | None = None,
@@ -176,6 +181,10 @@ def build_trainer(recipe: Recipe, output_dir: Path, *, reward_funcs: list[Callab
     """The TRL trainer the recipe describes, ready to ``train()``."""
     config = trainer_config(recipe, output_dir, progress=progress)
     _, trainer_cls = trl_classes(recipe.method)
+    if recipe.constraints:
+        from alignlab.align.constraints import constrained_trainer_class
+
+        trainer_cls = constrained_trainer_class(trainer_cls)
     kwargs: dict[str, Any] = {
         "model": str(model_path(recipe)),
         "args": config,
@@ -190,9 +199,18 @@ def build_trainer(recipe: Recipe, output_dir: Path, *, reward_funcs: list[Callab
         kwargs["reward_funcs"] = funcs
         if "reward_weights" not in recipe.trainer:
             config.reward_weights = weights
+        elif recipe.constraints:
+            raise AlignlabError(f"{recipe.where('trainer', 'reward_weights')}: trainer.reward_weights: not with "
+                                "constraints", hint="give each reward its weight in the rewards list")
     elif reward_funcs:
         raise AlignlabError(f"reward_funcs apply to rloo and grpo, not {recipe.method}")
-    return trainer_cls(**kwargs)
+    trainer = trainer_cls(**kwargs)
+    if recipe.constraints:
+        from alignlab.align.constraints import attach, state_callback
+
+        multipliers = attach(trainer, recipe.constraints, len(kwargs["reward_funcs"]) - len(recipe.constraints))
+        trainer.add_callback(state_callback(multipliers))
+    return trainer
 
 
 def _latest_checkpoint(output_dir: Path) -> str | None:
@@ -281,6 +299,10 @@ def train(recipe: Recipe, *, output_dir: str | Path | None = None, reward_funcs:
             from transformers import PrinterCallback
 
             trainer.remove_callback(PrinterCallback)  # it prints every log dict when tqdm is off
+        if checkpoint is not None and recipe.constraints:
+            from alignlab.align.constraints import load_state
+
+            load_state(trainer.multipliers, Path(checkpoint))
         started = time.perf_counter()
         trainer.train(resume_from_checkpoint=checkpoint)
         seconds = time.perf_counter() - started

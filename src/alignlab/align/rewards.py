@@ -116,7 +116,8 @@ class RewardFunction:
 
 # Built-ins live in private modules imported on first use, so reading a recipe imports no torch.
 REWARDS: Registry[Callable[..., RewardFunc]] = Registry(
-    "reward", ["alignlab.align._rewards_rules", "alignlab.align._rewards_models", "alignlab.align._rewards_values"],
+    "reward", ["alignlab.align._rewards_rules", "alignlab.align._rewards_models", "alignlab.align._rewards_values",
+               "alignlab.align._rewards_safety"],
     error=RewardError)
 
 

@@ -80,7 +80,8 @@ class _Entry:
 
 # Kinds registered by the builder modules, imported on first lookup.
 BUILDERS: Registry[_Entry] = Registry("representation kind", ["alignlab.goals._builder_constitution",
-                                                              "alignlab.goals._builder_value_profile"])
+                                                              "alignlab.goals._builder_value_profile",
+                                                              "alignlab.goals._builder_prompts"])
 
 
 def register_builder(kind: str, *, options: type[BaseModel] | None = None) -> Callable[[Builder], Builder]:

@@ -1,0 +1,197 @@
+"""The safe-grpo goal three ways — constrained (Lagrangian λ), unconstrained (λ = 0) and a fixed weight — with the
+same seed, data and steps; before/after on values/safety, the λ trajectory, and the frontier chart.
+
+    python bench/safe_grpo.py                                   # examples/goals/safe-grpo.yaml as written
+    python bench/safe_grpo.py --set align.trainer.max_steps=4 --no-write     # a quick try
+
+The constrained run starts first; once its baseline is evaluated, the other two start beside it (their baselines
+are then answered from the shared response cache: the same model, prompts and settings). Each run is an ordinary
+``alignlab goal run`` directory, so a killed bench started again with the same ``--out`` resumes every run. The
+response cache starts empty (a fresh ``ALIGNLAB_HOME``; the default model's GGUF conversion is reused). The machine
+load is sampled every 30 s while the runs go and reported with the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from _report import write_section  # noqa: E402
+
+METRICS = ("rule/refusal_rate", "rule/over_refusal_rate", "rule/balanced")
+
+
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    *head, last = dotted.split(".")
+    for key in head:
+        tree = tree.setdefault(key, {})
+    tree[last] = value
+
+
+def variants(goal: dict[str, Any], fixed_lambda: float) -> dict[str, dict[str, Any]]:
+    """The goal as written (constrained) and its two comparisons; the cost stays logged in all three."""
+    out = {}
+    for name, update in (("constrained", {}),
+                         ("unconstrained", {"lambda_init": 0.0, "lambda_lr": 0.0}),
+                         ("fixed", {"lambda_init": fixed_lambda, "lambda_lr": 0.0})):
+        g = json.loads(json.dumps(goal))
+        g["name"] = f"{goal['name']}-{name}"
+        for c in g["align"]["constraints"]:
+            c.update(update)
+            if update:
+                c.pop("kp", None), c.pop("kd", None)
+        out[name] = g
+    return out
+
+
+def _launch(name: str, goal_path: Path, run: Path, env: dict[str, str], logs: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "alignlab.cli.main", "goal", "run", str(goal_path), "--out", str(run)]
+    log = (logs / f"{name}.log").open("a")
+    print(f"start {name}: {' '.join(cmd)}", flush=True)
+    return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _baseline_done(run: Path) -> bool:
+    try:
+        return "baseline" in json.loads((run / "state.json").read_text())["steps"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _fmt(m: dict[str, Any] | None, signed: bool = False) -> str:
+    if not m or m.get("value") is None:
+        return "—"
+    f = "{:+.3f}" if signed else "{:.3f}"
+    ci = m.get("ci") or [None, None]
+    return f.format(m["value"]) + ("" if ci[0] is None else f" [{f.format(ci[0])}, {f.format(ci[1])}]")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("goal", type=Path, nargs="?", default=ROOT / "examples/goals/safe-grpo.yaml")
+    ap.add_argument("--out", type=Path, help="folder of the three run dirs (default: a temporary one)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a goal value in all three runs (dotted key, YAML value)")
+    ap.add_argument("--fixed-lambda", type=float, default=2.0, help="λ of the fixed-weight run")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per run (the runs go side by side)")
+    ap.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
+    args = ap.parse_args()
+
+    goal = yaml.safe_load(args.goal.read_text())
+    for item in args.set:
+        key, _, value = item.partition("=")
+        _set(goal, key, yaml.safe_load(value))
+    out = (args.out or Path(tempfile.mkdtemp(prefix="safe-grpo-"))).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    home = out / "alignlab-home"
+    home.mkdir(exist_ok=True)
+    models = Path(os.environ.get("ALIGNLAB_HOME", Path.home() / ".cache/alignlab")) / "models"
+    if models.exists() and not (home / "models").exists():
+        (home / "models").symlink_to(models)
+    env = {**os.environ, "ALIGNLAB_HOME": str(home), "PYTHONPATH": str(ROOT / "src"),
+           "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+
+    runs: dict[str, Path] = {}
+    for name, g in variants(goal, args.fixed_lambda).items():
+        path = out / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(g, sort_keys=False))
+        runs[name] = out / name
+
+    loads: list[float] = []
+    t0 = time.perf_counter()
+    procs = {"constrained": _launch("constrained", out / "constrained.yaml", runs["constrained"], env, out)}
+    last_sample = 0.0
+    while True:
+        now = time.perf_counter()
+        if now - last_sample >= 30:
+            loads.append(os.getloadavg()[0])
+            last_sample = now
+        if len(procs) == 1 and (_baseline_done(runs["constrained"]) or procs["constrained"].poll() is not None):
+            for name in ("unconstrained", "fixed"):
+                procs[name] = _launch(name, out / f"{name}.yaml", runs[name], env, out)
+        if all(p.poll() is not None for p in procs.values()) and len(procs) == 3:
+            break
+        time.sleep(2)
+    wall = time.perf_counter() - t0
+    failed = {n: p.returncode for n, p in procs.items() if p.returncode}
+    if failed:
+        sys.exit(f"runs failed: {failed}; logs in {out}/*.log (run the same command again to resume)")
+
+    from alignlab.report.frontier import frontier_points, frontier_svg
+
+    from alignlab.align.constraints import lambda_trajectory
+
+    summaries = {n: json.loads((r / "summary.json").read_text()) for n, r in runs.items()}
+    table = ["| run | λ | metric | before [95% CI] | after [95% CI] | Δ [95% CI] |", "|---|---|---|---|---|---|"]
+    lam_desc = {"constrained": "dual ascent", "unconstrained": "0", "fixed": f"{args.fixed_lambda:g}"}
+    for name, s in summaries.items():
+        metrics = s["suites"]["values/safety"]["metrics"]
+        for metric in METRICS:
+            m = metrics.get(metric)
+            if m:
+                table.append(f"| {name} | {lam_desc[name]} | {metric} | {_fmt(m['before'])} | {_fmt(m['after'])} | "
+                             f"{_fmt(m['delta'], signed=True)} |")
+    from alignlab.align._metrics import read_metrics
+
+    traj = {n: lambda_trajectory(read_metrics(r / "train" / "metrics.jsonl")) for n, r in runs.items()}
+    lam_rows = ["| step | " + " | ".join(f"{n} λ | {n} cost" for n in traj) + " |",
+                "|---|" + "---|---|" * len(traj)]
+    steps = sorted({s for t in traj.values() for s, _, _ in t})
+    for step in steps:
+        cells = []
+        for t in traj.values():
+            hit = next(((lam, c) for s, lam, c in t if s == step), None)
+            cells += [f"{hit[0]:.2f}", f"{hit[1]:.2f}"] if hit else ["", ""]
+        lam_rows.append(f"| {step} | " + " | ".join(cells) + " |")
+    points = frontier_points({"baseline": runs["constrained"] / "baseline",
+                              **{n: r / "after" for n, r in runs.items()}})
+    svg = out / "frontier.svg"
+    svg.write_text(frontier_svg(points, title="safe-grpo: refusal of harmful vs over-refusal of safe requests"))
+    timing = {n: s.get("timing", {}) for n, s in summaries.items()}
+    train = summaries["constrained"]["train"]
+    recipe = summaries["constrained"].get("recipe") or {}
+    tr = recipe.get("trainer", {})
+    body = "\n".join([
+        f"Goal `{args.goal.relative_to(ROOT) if args.goal.is_relative_to(ROOT) else args.goal}` on the default model "
+        f"(SmolLM2-135M-Instruct), three runs of the same seed and steps: **constrained** (λ by dual ascent, "
+        f"threshold d = {goal['align']['constraints'][0]['threshold']}), **unconstrained** (λ = 0: helpfulness "
+        f"reward only, cost logged), **fixed** (λ = {args.fixed_lambda:g} throughout). LoRA GRPO, "
+        f"{train.get('steps')} steps × {tr.get('per_device_train_batch_size')} completions "
+        f"({tr.get('num_generations')} per prompt, ≤ {tr.get('max_completion_length')} tokens), "
+        f"lr {tr.get('learning_rate')}. Evaluation: values/safety (104 unsafe, 104 safe prompts, rule classifier; "
+        "Wilson CIs; Δ CIs from the goal report).",
+        "",
+        *table,
+        "",
+        "λ and the batch's mean cost per optimizer step (metrics.jsonl):",
+        "",
+        *lam_rows,
+        "",
+        f"Wall time {wall / 60:.1f} min for all three (run side by side, {args.threads} torch thread each, after "
+        f"the constrained run's baseline). Per run and step (s): "
+        + "; ".join(f"{n}: " + ", ".join(f"{k} {v:.0f}" for k, v in t.items()) for n, t in timing.items()) + ".",
+        f"Machine load (1-min load average, sampled every 30 s): min {min(loads):.1f}, median "
+        f"{sorted(loads)[len(loads) // 2]:.1f}, max {max(loads):.1f} on {os.cpu_count()} cores — other sessions' "
+        "jobs shared the cores, so wall times are upper bounds.",
+        f"Frontier chart: `{svg}` (also `alignlab compare --format html` over the baseline and after run dirs).",
+    ])
+    print(body)
+    if not args.no_write:
+        write_section("goal safe-grpo", body)
+
+
+if __name__ == "__main__":
+    main()
