@@ -31,12 +31,14 @@ from alignlab.errors import AlignlabError, DataError
 
 # Target record kind per method (None: the method takes several kinds, sorted out by ``training_rows``).
 TARGET_KIND: dict[str, str | None] = {
-    "sft": None, "reward": "preference", "dpo": "preference", "orpo": "preference",
+    "sft": None, "reward": "preference", "cost": "preference", "dpo": "preference", "orpo": "preference",
     "kto": "unpaired_preference", "rloo": None, "grpo": None,
 }
 NEEDS = {
     "sft": "prompt/completion, messages or text records (or preference pairs: trains on chosen)",
-    "reward": "preference pairs (or rankings/ratings)", "dpo": "preference pairs (or rankings/ratings)",
+    "reward": "preference pairs (or rankings/ratings)",
+    "cost": "pairs with the more harmful answer as chosen (format cost-pairs) or PKU-SafeRLHF rows (pku-saferlhf)",
+    "dpo": "preference pairs (or rankings/ratings)",
     "orpo": "preference pairs (or rankings/ratings)", "kto": "unpaired preferences or preference pairs",
     "rloo": "records with a prompt", "grpo": "records with a prompt",
 }
@@ -78,6 +80,26 @@ def _pair_row(record: Record, method: str) -> dict[str, Any]:
     return {k: row[k] for k in keep if k in row}
 
 
+def _sign(safe: Any) -> float:
+    """Safe RLHF's sign label: +1 unsafe, -1 safe, 0 unknown (no term in the loss)."""
+    return 0.0 if safe is None else (-1.0 if safe else 1.0)
+
+
+def _cost_row(record: Record) -> dict[str, Any] | None:
+    """A cost pair: ``chosen`` = the more harmful answer, with sign labels; helpfulness pairs are skipped."""
+    row = record.to_row()
+    meta = getattr(record, "meta", None) or {}
+    aspect = meta.get("aspect")
+    if aspect == "helpfulness":
+        return None
+    chosen_safe, rejected_safe = meta.get("chosen_safe"), meta.get("rejected_safe")
+    if aspect == "harmlessness":  # PKU-SafeRLHF's safer pairs: the safer answer is chosen; cost wants the other
+        row["chosen"], row["rejected"] = row["rejected"], row["chosen"]
+        chosen_safe, rejected_safe = rejected_safe, chosen_safe
+    return {"prompt": row.get("prompt"), "chosen": row["chosen"], "rejected": row["rejected"],
+            "chosen_sign": _sign(chosen_safe), "rejected_sign": _sign(rejected_safe)}
+
+
 def _plain(value: Any) -> Any:
     """Messages as plain dicts (what ``datasets`` stores); strings unchanged."""
     if isinstance(value, list):
@@ -93,6 +115,9 @@ def training_rows(method: str, records: Iterable[Record]) -> Iterator[dict[str, 
             yield _sft_row(record)
         elif method in ("rloo", "grpo"):
             yield _rl_row(record)
+        elif method == "cost":
+            if (row := _cost_row(record)) is not None:
+                yield row
         else:
             yield _pair_row(record, method)
 

@@ -26,8 +26,9 @@ from alignlab.errors import AlignlabError
 from alignlab.files import read_text
 from alignlab.located_yaml import line_of, load_yaml, located_error
 
-Method = Literal["sft", "reward", "dpo", "kto", "orpo", "rloo", "grpo"]
-METHODS: tuple[str, ...] = ("sft", "reward", "dpo", "kto", "orpo", "rloo", "grpo")
+Method = Literal["sft", "reward", "cost", "dpo", "kto", "orpo", "rloo", "grpo"]
+METHODS: tuple[str, ...] = ("sft", "reward", "cost", "dpo", "kto", "orpo", "rloo", "grpo")
+SCORE_METHODS = ("reward", "cost")  # train a sequence classifier (one score), not a policy
 RL_METHODS = ("rloo", "grpo")
 HINT = "see docs/align.md and examples/recipes/"
 
@@ -68,7 +69,7 @@ class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     method: Method
-    """``sft``, ``reward``, ``dpo``, ``kto``, ``orpo``, ``rloo`` or ``grpo``."""
+    """``sft``, ``reward``, ``cost``, ``dpo``, ``kto``, ``orpo``, ``rloo`` or ``grpo``."""
     model: str = "default"
     """Model spec: ``default`` | ``hf:PATH`` | ``gguf:PATH`` | a plain local HF dir."""
     data: DataSpec
@@ -84,6 +85,9 @@ class Recipe(BaseModel):
     constraints: list[ConstraintSpec] = Field(default_factory=list)
     """Costs with budgets for ``rloo``/``grpo`` (``alignlab.align.constraints``): trains on R − λ·C with λ updated
     by dual ascent."""
+    cost_loss: Literal["safe-rlhf", "pairwise", "classification"] = "safe-rlhf"
+    """For ``cost`` (``alignlab.align.cost_model``): Safe RLHF's pairwise + sign loss, the pairwise loss alone, or
+    the sign (is-unsafe) loss alone — a classification head on the answers' safety labels."""
     output_dir: str = "align-out"
     """Where checkpoints, ``metrics.jsonl``, ``model/`` (and ``adapter/``) go."""
     seed: int = 0
@@ -103,6 +107,13 @@ class Recipe(BaseModel):
         method = info.data.get("method")
         if value and method not in RL_METHODS:
             raise ValueError(f"{info.field_name} applies to rloo and grpo, not {method}")
+        return value
+
+    @field_validator("cost_loss")
+    @classmethod
+    def _only_for_cost(cls, value: str, info: ValidationInfo) -> str:
+        if value != "safe-rlhf" and info.data.get("method") != "cost":
+            raise ValueError(f"cost_loss applies to cost, not {info.data.get('method')}")
         return value
 
     @property

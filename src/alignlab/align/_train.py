@@ -20,13 +20,14 @@ from typing import Any
 
 from alignlab.align._datasets import build_dataset
 from alignlab.align._metrics import final_metrics, metrics_callback, plot_metrics, read_metrics
-from alignlab.align._recipe import RL_METHODS, Recipe
+from alignlab.align._recipe import RL_METHODS, SCORE_METHODS, Recipe
 from alignlab.errors import AlignlabError, DataError, ModelSpecError
 
 # method → (module, config class, trainer class). ORPO lives in trl.experimental in TRL 1.x.
 TRL_CLASSES: dict[str, tuple[str, str, str]] = {
     "sft": ("trl", "SFTConfig", "SFTTrainer"),
     "reward": ("trl", "RewardConfig", "RewardTrainer"),
+    "cost": ("trl", "RewardConfig", "RewardTrainer"),  # + alignlab.align.cost_model's loss (a thin subclass)
     "dpo": ("trl", "DPOConfig", "DPOTrainer"),
     "kto": ("trl", "KTOConfig", "KTOTrainer"),
     "orpo": ("trl.experimental.orpo", "ORPOConfig", "ORPOTrainer"),
@@ -145,7 +146,7 @@ def peft_config(recipe: Recipe) -> Any:
 
     lora = recipe.lora
     return LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-                      task_type="SEQ_CLS" if recipe.method == "reward" else "CAUSAL_LM")
+                      task_type="SEQ_CLS" if recipe.method in SCORE_METHODS else "CAUSAL_LM")
 
 
 def reward_functions(recipe: Recipe, extra: list[Callable] | None) -> tuple[list[Callable], list[float]]:
@@ -185,6 +186,10 @@ def build_trainer(recipe: Recipe, output_dir: Path, *, reward_funcs: list[Callab
         from alignlab.align.constraints import constrained_trainer_class
 
         trainer_cls = constrained_trainer_class(trainer_cls)
+    if recipe.method == "cost":
+        from alignlab.align.cost_model import cost_trainer_class
+
+        trainer_cls = cost_trainer_class(trainer_cls, recipe.cost_loss)
     kwargs: dict[str, Any] = {
         "model": str(model_path(recipe)),
         "args": config,
@@ -236,7 +241,7 @@ def _save_merged(recipe: Recipe, source: Path, adapter_dir: Path, model_dir: Pat
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(adapter_dir)
-    if recipe.method == "reward":
+    if recipe.method in SCORE_METHODS:
         base = AutoModelForSequenceClassification.from_pretrained(
             source, num_labels=1, pad_token_id=tokenizer.pad_token_id, dtype=torch.float32)
     else:

@@ -14,6 +14,7 @@ ACCELERATE_CONFIGS = ("ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp")
 _HELP = {
     "sft": "Supervised fine-tuning on prompt/completion (or chat) data; loss on completions only.",
     "reward": "Train a reward model (sequence classifier, one score) on preference pairs.",
+    "cost": "Train a cost model (Safe RLHF: score > 0 means unsafe) on harmful-chosen pairs with safety labels.",
     "dpo": "Direct preference optimisation (TRL's loss variants through trainer.loss_type).",
     "kto": "KTO on unpaired preferences (preference pairs are unpaired).",
     "orpo": "ORPO: odds-ratio preference optimisation without a reference model.",
@@ -33,7 +34,7 @@ def _run(method: str, config: Path, output_dir: Path | None, sets: list[str], re
     if not PartialState().is_main_process:
         return  # under `accelerate launch` one summary, from the main process
     m = result.final_metrics
-    shown = ", ".join(f"{k} {m[k]:.4g}" for k in ("train_loss", "loss", "rewards/accuracies", "accuracy", "reward")
+    shown = ", ".join(f"{k} {m[k]:.4g}" for k in ("train_loss", "loss", "rewards/accuracies", "accuracy", "sign_accuracy", "reward")
                       if k in m)
     print(f"trained {recipe.method} for {result.steps} steps in {result.train_seconds:.1f} s"
           + (f" ({shown})" if shown else ""))

@@ -122,8 +122,8 @@ def _train(goal: Goal, built: BuiltData, out: Path, limit: int | None, progress:
     from alignlab import align
 
     recipe = goal.recipe(data_path=built.train_path, output_dir=out / "train", limit=limit)
-    if recipe.method == "reward":
-        raise AlignlabError(f"{goal.where()}: align.method 'reward' trains a reward model, not a policy",
+    if recipe.method in ("reward", "cost"):
+        raise AlignlabError(f"{goal.where()}: align.method {recipe.method!r} trains a scoring model, not a policy",
                             hint="a goal aligns its model; train reward models with `alignlab align`")
     result = align.train(recipe, output_dir=out / "train", resume=True, progress=progress)
     gc.collect()  # the trainer's models go before the aligned model is loaded for evaluation

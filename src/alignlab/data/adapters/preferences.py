@@ -137,6 +137,26 @@ def pku_saferlhf_safer(row: dict[str, Any]) -> list[Record]:
     return [_pku_pair(row, "harmlessness")]
 
 
+def _safe_flag(row: dict[str, Any], key: str) -> bool | None:
+    value = row.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise RowError(key, "true or false", value)
+    return value
+
+
+@adapter("cost-pairs", produces="preference")
+def cost_pairs(row: dict[str, Any]) -> list[Record]:
+    """Pairs for a cost model: ``chosen`` is the *more harmful* answer (higher cost), ``rejected`` the safer one;
+    optional ``chosen_safe``/``rejected_safe`` (booleans) label each answer safe or not (Safe RLHF's sign labels)."""
+    pref = Preference(prompt=row.get("prompt"), chosen=need(row, "chosen", (str, list), "a string or a list of messages"),
+                      rejected=need(row, "rejected", (str, list), "a string or a list of messages"), id=row.get("id"),
+                      meta={"aspect": "cost", "chosen_safe": _safe_flag(row, "chosen_safe"),
+                            "rejected_safe": _safe_flag(row, "rejected_safe")})
+    return [maybe_extract_prompt(pref)]
+
+
 @adapter("shp", produces="preference", source="https://huggingface.co/datasets/stanfordnlp/SHP")
 def shp(row: dict[str, Any]) -> list[Record]:
     """Stanford Human Preferences (history, human_ref_A/B, labels) → pairs; ``labels`` 1 means A is preferred."""
