@@ -34,8 +34,8 @@ def _run(method: str, config: Path, output_dir: Path | None, sets: list[str], re
     if not PartialState().is_main_process:
         return  # under `accelerate launch` one summary, from the main process
     m = result.final_metrics
-    shown = ", ".join(f"{k} {m[k]:.4g}" for k in ("train_loss", "loss", "rewards/accuracies", "accuracy", "sign_accuracy", "reward")
-                      if k in m)
+    keys = ("train_loss", "loss", "rewards/accuracies", "accuracy", "sign_accuracy", "reward")
+    shown = ", ".join(f"{k} {m[k]:.4g}" for k in keys if k in m)
     print(f"trained {recipe.method} for {result.steps} steps in {result.train_seconds:.1f} s"
           + (f" ({shown})" if shown else ""))
     print(f"model:   {result.model_dir}  (evaluate: alignlab eval hf:{result.model_dir} ...)")

@@ -150,8 +150,9 @@ def _safe_flag(row: dict[str, Any], key: str) -> bool | None:
 def cost_pairs(row: dict[str, Any]) -> list[Record]:
     """Pairs for a cost model: ``chosen`` is the *more harmful* answer (higher cost), ``rejected`` the safer one;
     optional ``chosen_safe``/``rejected_safe`` (booleans) label each answer safe or not (Safe RLHF's sign labels)."""
-    pref = Preference(prompt=row.get("prompt"), chosen=need(row, "chosen", (str, list), "a string or a list of messages"),
-                      rejected=need(row, "rejected", (str, list), "a string or a list of messages"), id=row.get("id"),
+    text = "a string or a list of messages"
+    pref = Preference(prompt=row.get("prompt"), chosen=need(row, "chosen", (str, list), text),
+                      rejected=need(row, "rejected", (str, list), text), id=row.get("id"),
                       meta={"aspect": "cost", "chosen_safe": _safe_flag(row, "chosen_safe"),
                             "rejected_safe": _safe_flag(row, "rejected_safe")})
     return [maybe_extract_prompt(pref)]
