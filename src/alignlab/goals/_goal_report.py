@@ -231,6 +231,17 @@ def _svg_img(path: Path | None) -> str:
     return f'<figure><img alt="training metrics" src="data:image/svg+xml;base64,{data}"></figure>'
 
 
+def _frontier(out: Path) -> str:
+    """Baseline and aligned model on the harmfulness / over-refusal plane, when a safety suite ran in both."""
+    from alignlab.report.frontier import frontier_points, frontier_svg
+
+    try:
+        points = frontier_points({"baseline": out / "baseline", "after": out / "after"})
+    except Exception:  # noqa: BLE001 - a missing or partial run dir: the chart is optional
+        return ""
+    return f"<figure>{frontier_svg(points)}</figure>" if len(points) == 2 else ""
+
+
 def render(summary: dict[str, Any], out: Path) -> str:
     goal = summary["goal"]
     level = TAXONOMY.get(goal.get("level") or "", {})
@@ -241,7 +252,7 @@ def render(summary: dict[str, Any], out: Path) -> str:
     goal_html = (f"<p>{_e(goal.get('description') or '')}</p><div class=card><h3>{_e(level.get('title'))}</h3>"
                  f"<dl>{tax}</dl></div><h3>Representation</h3>{_kv(goal.get('representation') or {})}"
                  f"<h3>Alignment recipe</h3>{_kv(summary.get('recipe') or goal.get('align') or {})}")
-    results = (_delta_chart(suites) + "".join(_suite_section(n, s) for n, s in suites.items())
+    results = (_delta_chart(suites) + _frontier(out) + "".join(_suite_section(n, s) for n, s in suites.items())
                + f"<p class=note>{_e(summary.get('method_note', ''))}</p>") if suites else \
         "<p class=empty>no suite was run in both the baseline and the aligned model</p>"
     final = train.get("final_metrics") or {}

@@ -28,6 +28,7 @@ from typing import Any
 from alignlab.errors import AlignlabError
 from alignlab.report import svg
 from alignlab.report._template import page
+from alignlab.report.frontier import frontier_points, frontier_svg, frontier_table
 from alignlab.report.html import LEVELS, load_run
 from alignlab.report.svg import Point, fmt
 
@@ -184,6 +185,8 @@ def _text(c: Cell) -> str:
     return f"{fmt(c.value)}{ci}{' *' if c.significant else ''}"
 
 
+FRONTIER_NOTE = ("each run's safety suite: over-refusal of safe requests vs harmful compliance (1 − refusal of "
+                 "unsafe requests), both lower-is-better; the dashed diagonal is refusing at random (chance)")
 LEGEND = ("Cells: value [95% CI]. * = differs from the column's best run at p < 0.05 (z-test on the standard "
           "errors; non-overlapping CIs where a stderr is missing). Rows are ordered by mean rank over the columns.")
 
@@ -198,7 +201,13 @@ def to_markdown(board: Leaderboard) -> str:
         cells = [f"**{_text(c)}**" if c.best else _text(c) for c in row]
         lines.append("| " + " | ".join([str(k), esc(run["label"])] + cells) + " |")
     notes = [f"- {esc(c.label)}: {esc(n)}" for c in board.columns for n in c.notes]
-    return "\n".join(lines) + f"\n\n{LEGEND} Bold = best.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
+    text = "\n".join(lines) + f"\n\n{LEGEND} Bold = best.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
+    points = frontier_points({run["label"]: run["path"] for run in board.runs})
+    if points:
+        rows = ["| model | over-refusal of safe ↓ [95% CI] | harmful compliance ↓ [95% CI] |", "|---|---|---|"]
+        rows += [f"| {esc(label)} | {over} | {harm} |" for label, over, harm in frontier_table(points)]
+        text += "\nFrontier (" + FRONTIER_NOTE + ")\n\n" + "\n".join(rows) + "\n"
+    return text
 
 
 def to_csv(board: Leaderboard) -> str:
@@ -236,12 +245,17 @@ def to_html(board: Leaderboard) -> str:
             charts.append(f"<figure>{svg.bars(pts, f'{col.label}: {col.metric}', label_width=200, width=560)}"
                           "</figure>")
     notes = "".join(f"<li>{e(c.label)}: {e(n)}</li>" for c in board.columns for n in c.notes)
+    points = frontier_points({run["label"]: run["path"] for run in board.runs})
+    frontier = (f"<section id=frontier><h2>Frontier</h2><figure>{frontier_svg(points)}</figure><p class=note>"
+                f"{e(FRONTIER_NOTE)}</p></section>") if points else ""
     content = (f"<section id=board><h2>Leaderboard</h2><div class=scroll><table><tr><th>#</th><th>model</th>"
                f"{head}</tr>{''.join(body)}</table></div><p class=note>{e(LEGEND)} Bold = best.</p>"
                + (f"<ul class=note>{notes}</ul>" if notes else "") + "</section>"
-               f"<section id=charts><h2>Per column</h2><div class=views>{''.join(charts)}</div></section>")
+               f"<section id=charts><h2>Per column</h2><div class=views>{''.join(charts)}</div></section>"
+               + frontier)
     header = f"<h1>alignlab leaderboard</h1><div class=meta>{len(board.runs)} runs</div>"
-    return page("alignlab leaderboard", header, [("board", "Leaderboard"), ("charts", "Per column")], content)
+    nav = [("board", "Leaderboard"), ("charts", "Per column")] + ([("frontier", "Frontier")] if points else [])
+    return page("alignlab leaderboard", header, nav, content)
 
 
 def leaderboard(runs: Sequence[str | Path], fmt: str = "markdown") -> str:
