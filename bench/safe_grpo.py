@@ -130,9 +130,8 @@ def main() -> None:
     if failed:
         sys.exit(f"runs failed: {failed}; logs in {out}/*.log (run the same command again to resume)")
 
-    from alignlab.report.frontier import frontier_points, frontier_svg
-
     from alignlab.align.constraints import lambda_trajectory
+    from alignlab.report.frontier import frontier_points, frontier_svg
 
     summaries = {n: json.loads((r / "summary.json").read_text()) for n, r in runs.items()}
     table = ["| run | λ | metric | before [95% CI] | after [95% CI] | Δ [95% CI] |", "|---|---|---|---|---|---|"]
