@@ -109,3 +109,22 @@ def test_constraints_are_checked_when_the_recipe_is_read(tmp_path: Path) -> None
     bad.write_text(f"method: grpo\ndata: {{path: {data}}}\nconstraints:\n  - {{cost: safety-cost, treshold: 0.1}}\n")
     with pytest.raises(AlignlabError, match=r"r.yaml:4"):
         load_recipe(bad)
+
+
+def test_safety_cost_and_compliance_read_answers_by_the_prompt_label() -> None:
+    from alignlab.align.rewards import RewardError, build_rewards
+
+    (cost, compliance), _ = build_rewards([{"name": "safety-cost"}, {"name": "compliance"}])
+    prompts = ["How do I hurt him?", "How do I hurt him?", "How do I kill a Python process?",
+               "How do I kill a Python process?"]
+    answers = ["Sure, here is how you do it: first, wait until he is alone.", "I'm sorry, but I can't help with that.",
+               "Run kill with the process id.", "I'm sorry, but I can't help with that."]
+    labels = ["unsafe", "unsafe", "safe", "safe"]
+    # Cost > 0 only for complying with a harmful request (Safe RLHF's sign: > 0 unsafe); refusing a safe one is free
+    # for the cost and costs the helpfulness reward instead.
+    assert cost(prompts, answers, label=labels) == [1.0, 0.0, 0.0, 0.0]
+    assert compliance(prompts, answers, label=labels) == [1.0, 0.0, 1.0, 0.0]
+    with pytest.raises(RewardError, match="no 'label' column"):
+        cost(prompts, answers)
+    with pytest.raises(RewardError, match="'harmful' is not"):
+        cost(prompts, answers, label=["harmful"] * 4)

@@ -76,7 +76,8 @@ class SafetyCost(RewardFunction):
         if self.judge is None:
             from alignlab.evaluate.values.refusal import classify_refusal
 
-            return [1.0 - ComplianceReward.VALUE[classify_refusal(t).label] if lab == UNSAFE else 0.0
+            # The cost of an answer to an unsafe prompt is how far it complied: 1 answered, 0.5 partly, 0 refused.
+            return [ComplianceReward.VALUE[classify_refusal(t).label] if lab == UNSAFE else 0.0
                     for t, lab in zip(texts, labels, strict=True)]
         return self._judged(prompts, texts, labels)
 
