@@ -155,6 +155,14 @@ def main() -> None:
             hit = next(((lam, c) for s, lam, c in t if s == step), None)
             cells += [f"{hit[0]:.2f}", f"{hit[1]:.2f}"] if hit else ["", ""]
         lam_rows.append(f"| {step} | " + " | ".join(cells) + " |")
+    signal = []
+    for n, r in runs.items():
+        rows = read_metrics(r / "train" / "metrics.jsonl")
+        zero = [x["frac_reward_zero_std"] for x in rows if isinstance(x.get("frac_reward_zero_std"), int | float)]
+        comp = [x["rewards/compliance/mean"] for x in rows if isinstance(x.get("rewards/compliance/mean"), int | float)]
+        if zero:
+            signal.append(f"{n}: groups with no reward spread {sum(zero) / len(zero):.2f}"
+                          + (f", sampled answers that complied {sum(comp) / len(comp):.2f}" if comp else ""))
     points = frontier_points({"baseline": runs["constrained"] / "baseline",
                               **{n: r / "after" for n, r in runs.items()}})
     svg = out / "frontier.svg"
@@ -174,6 +182,9 @@ def main() -> None:
         "Wilson CIs; Δ CIs from the goal report).",
         "",
         *table,
+        "",
+        "Learning signal (mean over steps; GRPO learns only from groups whose rewards differ): "
+        + "; ".join(signal) + ".",
         "",
         "λ and the batch's mean cost per optimizer step (metrics.jsonl):",
         "",
