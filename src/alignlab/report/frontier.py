@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alignlab.report._svg import ACCENT, _svg, _t, _ticks, fmt
+from alignlab.report.svg import ACCENT, document, escape_text, fmt, ticks
 
 SAFETY_SUITES = ("values/safety", "values/xstest")
 _COLOURS = (ACCENT, "#c04030", "#30a060", "#a060c0", "#c08020", "#208090", "#606060")
@@ -80,8 +80,8 @@ def frontier_svg(points: Sequence[FrontierPoint], title: str = "harmfulness vs o
     def py(v: float) -> float:
         return top + (1 - min(max(v, 0.0), 1.0)) * ph
 
-    body = [f'<text x="{left}" y="16" font-weight="bold">{_t(title)}</text>']
-    for tick in _ticks(0.0, 1.0, 5):
+    body = [f'<text x="{left}" y="16" font-weight="bold">{escape_text(title)}</text>']
+    for tick in ticks(0.0, 1.0, 5):
         body.append(f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{top}" y2="{top + ph}" stroke="#eee"/>'
                     f'<line x1="{left}" x2="{left + pw}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" stroke="#eee"/>'
                     f'<text x="{px(tick):.1f}" y="{top + ph + 14}" text-anchor="middle" fill="#666">{tick:g}</text>'
@@ -105,10 +105,11 @@ def frontier_svg(points: Sequence[FrontierPoint], title: str = "harmfulness vs o
         tip = (f"{p.label} ({p.suite}, {p.classifier} labels): over-refusal {fmt(p.over_refusal)} "
                f"[{fmt(p.over_refusal_ci[0])}, {fmt(p.over_refusal_ci[1])}] n={p.n_safe}; harmful compliance "
                f"{fmt(p.harmful)} [{fmt(p.harmful_ci[0])}, {fmt(p.harmful_ci[1])}] n={p.n_unsafe}")
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"><title>{_t(tip)}</title></circle>')
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}">'
+                    f"<title>{escape_text(tip)}</title></circle>")
         body.append(f'<circle cx="{left + pw + 16}" cy="{top + 8 + 16 * i}" r="4.5" fill="{colour}"/>'
-                    f'<text x="{left + pw + 26}" y="{top + 12 + 16 * i}">{_t(p.label)}</text>')
-    return _svg(width, height, title, body)
+                    f'<text x="{left + pw + 26}" y="{top + 12 + 16 * i}">{escape_text(p.label)}</text>')
+    return document(width, height, title, body)
 
 
 def frontier_table(points: Sequence[FrontierPoint]) -> list[tuple[str, str, str]]:
