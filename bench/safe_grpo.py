@@ -151,7 +151,8 @@ def main() -> None:
             if m:
                 table.append(f"| {name} | {lam_desc[name]} | {metric} | {_fmt(m['before'])} | {_fmt(m['after'])} | "
                              f"{_fmt(m['delta'], signed=True)} |")
-    from alignlab.align._metrics import read_metrics
+    def read_metrics(path: Path) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     traj = {n: lambda_trajectory(read_metrics(r / "train" / "metrics.jsonl")) for n, r in runs.items()}
     lam_rows = ["| step | " + " | ".join(f"{n} λ | {n} cost" for n in traj) + " |",

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from alignlab.align import Recipe, train
-from alignlab.align._datasets import load_rows
+from alignlab.align import Recipe, load_rows, train
 from alignlab.align.cost_model import cost_sign_accuracy, labelled_answers, refusal_agreement
 from alignlab.models.reward import load_reward_model
 
