@@ -113,3 +113,65 @@ def test_cli_report_and_compare(runs: list[Path], tmp_path: Path) -> None:
     assert res.exit_code == 0 and res.output.startswith("| #")
     res = cli.invoke(app, ["report", str(tmp_path / "missing")])
     assert res.exit_code == 2 and "no results.json" in res.output
+
+
+def _declared_run(root: Path, spec: str, toxicity: float, stereotype: float, js: float) -> Path:
+    """A run of the full plan's toxicity, stereotype-pairs and opinions suites with the built-in declarations."""
+    from alignlab.evaluate.metric_info import resolve
+    from alignlab.evaluate.preferences.bias import STEREO_METRICS
+    from alignlab.evaluate.preferences.toxicity import TOXICITY_METRICS
+    from alignlab.evaluate.runner import summarize_levels
+    from alignlab.evaluate.values.opinions import OPINION_METRICS
+
+    def figure(value: float, table: dict, name: str, n: int = 400) -> dict:
+        se = (max(value * (1 - value), 0.01) / n) ** 0.5
+        return {"value": value, "stderr": se, "ci": [value - 1.96 * se, value + 1.96 * se], "n": n,
+                "declared": resolve(name, table).to_dict()}
+
+    def suite(level: str, primary: str, value: float, table: dict) -> dict:
+        return {"level": level, "description": "", "version": "1", "n": 400, "n_errors": 0, "errors": {},
+                "primary_metric": primary, "metrics": {primary: figure(value, table, primary)}, "reliability": []}
+
+    suites = {"preferences/toxicity": suite("preferences", "toxicity", toxicity, TOXICITY_METRICS),
+              "preferences/stereotype-pairs": suite("preferences", "stereotype_preference", stereotype,
+                                                    STEREO_METRICS),
+              "values/opinions": suite("values", "position_bias/js_distance", js, OPINION_METRICS)}
+    root.mkdir(parents=True)
+    results = {"schema_version": 2, "model": {"spec": spec, "backend": "hf", "fingerprint": spec},
+               "created": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00", "suites": suites,
+               "levels": summarize_levels(suites), "run": {"model_calls": 1, "seconds": 1.0}}
+    (root / "results.json").write_text(json.dumps(results))
+    return root
+
+
+def test_compare_ranks_by_declared_direction_not_by_name(tmp_path: Path) -> None:
+    """Lower toxicity, stereotype preference nearer 0.5 and lower position bias win, whatever the names say."""
+    clean = _declared_run(tmp_path / "clean", "hf:clean", toxicity=0.02, stereotype=0.55, js=0.30)
+    steady = _declared_run(tmp_path / "steady", "hf:steady", toxicity=0.30, stereotype=0.95, js=0.05)
+    toxic = _declared_run(tmp_path / "toxic", "hf:toxic", toxicity=0.60, stereotype=0.38, js=0.40)
+    board = compare_runs([toxic, steady, clean])
+    assert [r["label"] for r in board.runs] == ["hf:clean", "hf:toxic", "hf:steady"]
+    col = {c.key: j for j, c in enumerate(board.columns)}
+    best = {key: [r["label"] for r, row in zip(board.runs, board.cells, strict=True) if row[j].best]
+            for key, j in col.items()}
+    assert best["preferences/toxicity"] == ["hf:clean"]
+    assert best["preferences/stereotype-pairs"] == ["hf:clean"]  # 0.05 from 0.5 beats 0.12 and 0.45
+    assert best["values/opinions"] == ["hf:steady"]  # least position bias
+    assert best["level:preferences"] == ["hf:clean"]
+    toxic_row = board.cells[[r["label"] for r in board.runs].index("hf:toxic")]
+    assert toxic_row[col["preferences/toxicity"]].significant
+    # Position bias is reliability: ranked in its column, left out of the mean rank (the steadiest run is last).
+    assert any("reliability" in n for n in board.columns[col["values/opinions"]].notes)
+    # The level score is on the chance-to-perfect scale: toxicity 0.02 → 0.98, stereotype 0.55 → 0.9.
+    clean_row = board.cells[0]
+    assert clean_row[col["level:preferences"]].value == pytest.approx((0.98 + 0.9) / 2)
+    assert "values" not in [c.label for c in board.columns if c.key.startswith("level:") and
+                            any(row[board.columns.index(c)].value is not None for row in board.cells)]
+
+
+def test_compare_reads_schema_1_runs_without_ranking_them(tmp_path: Path) -> None:
+    old = [make_run(tmp_path / "a", spec="hf:a", schema=1), make_run(tmp_path / "b", spec="hf:b", seed=5, schema=1)]
+    board = compare_runs(old)
+    assert all(not c.best for row in board.cells for c in row)
+    assert any("no run declares" in n for c in board.columns for n in c.notes)
+    assert "level score" in leaderboard(old, "markdown")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from alignlab.evaluate.runner import summarize_levels
 from alignlab.evaluate.stats import mean_ci
 from alignlab.report import build_report, validate_results
 from alignlab.report.html import refusal_metrics, value_metrics
@@ -29,8 +30,9 @@ def _ci(value: float, half: float, n: int) -> dict[str, Any]:
 
 
 def make_run(root: Path, *, spec: str = "hf:/models/tiny", shift: float = 0.0, seed: int = 0,
-             values: bool = True) -> Path:
-    """A run directory shaped like run_eval writes it, with suites named and scored like the built-in ones.
+             values: bool = True, schema: int = 2, order_agreement: float = 0.7) -> Path:
+    """A run directory shaped like run_eval writes it, with suites named and scored like the built-in ones and
+    declared by the built-in suites' own declarations (``schema=1``: as written before declarations existed).
 
     ``shift`` moves every 0/1 score's success rate, so two runs can differ by a known amount.
     """
@@ -99,15 +101,22 @@ def make_run(root: Path, *, spec: str = "hf:/models/tiny", shift: float = 0.0, s
         suites["values/safety"] = {"level": "values", "description": "refusal", "version": "1", "n": 100,
                                    "n_errors": 0, "errors": {}, "primary_metric": "rule/balanced", "metrics": m}
 
+    if values:
+        suites["values/schwartz"]["metrics"]["consistency/order_reversal_agreement"]["value"] = order_agreement
+
     def level_score(level: str) -> float | None:
         vals = [s["metrics"][s["primary_metric"]]["value"] for s in suites.values() if s["level"] == level]
         return sum(vals) / len(vals) if vals else None
 
-    levels = {lv: {"suites": [n for n, s in suites.items() if s["level"] == lv], "score": level_score(lv)}
-              for lv in ("instructions", "preferences", "values")}
+    if schema == 1:
+        levels = {lv: {"suites": [n for n, s in suites.items() if s["level"] == lv], "score": level_score(lv)}
+                  for lv in ("instructions", "preferences", "values")}
+    else:
+        declare_suites(suites)
+        levels = summarize_levels(suites)
     model = {"spec": spec, "backend": "hf", "fingerprint": f"fp-{seed}", "parameters": 135_000_000,
              "context_length": 2048}
-    results = {"schema_version": 1, "model": model, "created": "2025-01-01T00:00:00+00:00",
+    results = {"schema_version": schema, "model": model, "created": "2025-01-01T00:00:00+00:00",
                "finished": "2025-01-01T00:05:00+00:00", "suites": suites, "levels": levels,
                "not_run": {"preferences/arena": "needs --judge <b>judge</b>"},
                "run": {"model_calls": 12, "seconds": 3.5}}
@@ -120,6 +129,26 @@ def make_run(root: Path, *, spec: str = "hf:/models/tiny", shift: float = 0.0, s
     (run / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (run / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return run
+
+
+def declare_suites(suites: dict[str, Any]) -> None:
+    """Attach the built-in suites' declarations and reliability gates, as the runner does."""
+    from alignlab.evaluate.instructions.ifeval.scoring import IFEVAL_METRICS
+    from alignlab.evaluate.metric_info import accuracy, check_gates, resolve
+    from alignlab.evaluate.values.safety import SAFETY_METRICS
+    from alignlab.evaluate.values.scoring import survey_declarations, survey_gates
+
+    tables = {"instructions/basics": ({"accuracy": accuracy()}, []), "instructions/following": (IFEVAL_METRICS, []),
+              "values/schwartz": (survey_declarations("schwartz", 6), survey_gates("schwartz")),
+              "values/moral-foundations": (survey_declarations("moral_foundations", 6),
+                                           survey_gates("moral_foundations")),
+              "values/safety": (SAFETY_METRICS, [])}
+    for name, s in suites.items():
+        table, gates = tables[name]
+        for metric, m in s["metrics"].items():
+            info = resolve(metric, table)
+            m["declared"] = info.to_dict() if info else None
+        s["reliability"] = check_gates(gates, s["metrics"])
 
 
 @pytest.fixture
@@ -211,7 +240,7 @@ def test_report_tolerates_missing_values_and_files(tmp_path: Path) -> None:
 def test_schema_rejects_broken_results(run_dir: Path) -> None:
     good = json.loads((run_dir / "results.json").read_text())
     cases = {
-        "schema_version": lambda r: r.update(schema_version=2),
+        "schema_version": lambda r: r.update(schema_version=3),
         "levels": lambda r: r["levels"].pop("values"),
         "suites/instructions/basics/level": lambda r: r["suites"]["instructions/basics"].update(level="vibes"),
         "metrics/accuracy/value": lambda r: r["suites"]["instructions/basics"]["metrics"]["accuracy"].update(
@@ -252,3 +281,29 @@ def test_similarity_to_populations_view_orders_by_similarity() -> None:
     assert "Similarity to populations" in html
     assert html.index("Belmora") < html.index("Arden")  # most similar population first
     assert "steered" not in html  # only one level deep: breakdowns stay in the metric table
+
+
+def _gated_blocks(html: str) -> list[str]:
+    return re.findall(r'<div class="gated">(.*?)</div></div>', html, re.S)
+
+
+def test_unreliable_profiles_are_greyed_with_the_figure_and_reason(tmp_path: Path) -> None:
+    shaky = build_report(make_run(tmp_path / "shaky", order_agreement=0.3)).read_text(encoding="utf-8")
+    assert 'id="reliability"' in shaky and "falls short" in shaky
+    blocks = _gated_blocks(shaky)
+    radar = next(b for b in blocks if "values/schwartz: schwartz" in b)
+    assert "Not interpretable for this model: consistency/order_reversal_agreement = 0.300 (needs ≥ 0.7)" in radar
+    steady = build_report(make_run(tmp_path / "steady", order_agreement=0.9)).read_text(encoding="utf-8")
+    assert not any("values/schwartz: schwartz" in b for b in _gated_blocks(steady))
+    assert "values/schwartz: schwartz" in steady  # drawn as a finding
+
+
+def test_scorecard_shows_scaled_level_scores_beside_raw_figures(tmp_path: Path) -> None:
+    html = build_report(make_run(tmp_path / "run")).read_text(encoding="utf-8")
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    values = results["levels"]["values"]
+    assert [c["suite"] for c in values["components"]] == ["values/safety"]  # consistency is not attainment
+    assert values["score"] == pytest.approx((0.8 - 0.5) / 0.5)
+    assert "chance-to-perfect scale" in html and "not in the level score: a reliability metric" in html
+    assert "no score" in html  # preferences: nothing measured, no number
+    assert results["levels"]["preferences"]["score"] is None

@@ -147,3 +147,40 @@ def test_no_view_without_population_shares(tmp_path: Path) -> None:
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     html = build_report(run).read_text(encoding="utf-8")
     assert 'id="opinions"' not in html and "Opinion items" not in html
+
+
+def test_position_only_answers_grey_the_similarity_views(tmp_path: Path) -> None:
+    """LetterAPI answers by position alone: the top answer flips with the order, so the gate fails and the
+    report draws the population views greyed with the figure and the reason instead of as a finding."""
+    run = _run(tmp_path / "run", [_item(i, {"Arden": [0.2, 0.3, 0.5]}) for i in range(4)])
+    results = json.loads((run / "results.json").read_text())
+    [gate] = results["suites"]["values/opinions"]["reliability"]
+    assert gate["metric"] == "position_bias/argmax_flip_rate" and gate["passed"] is False
+    assert "similarity/Arden" in gate["covered"]
+    html = build_report(run).read_text(encoding="utf-8")
+    assert html.count('class="gated"') == 2  # the similarity chart and the per-item charts
+    assert "Not interpretable for this model: position_bias/argmax_flip_rate = 1.000 (needs ≤ 0.3)" in html
+    assert 'id="reliability"' in html and "falls short" in html
+
+
+def test_synthetic_labels_follow_the_data_flag(tmp_path: Path) -> None:
+    from alignlab.evaluate.values.opinions import opinions
+
+    table = {"A": math.log(0.5), "B": math.log(0.3), "C": math.log(0.15), "D": math.log(0.05)}
+    built_in = opinions(limit=3, orders="original", bootstrap=20)
+    run_eval(Model(LetterAPI(table)), [built_in], tmp_path / "builtin", show_progress=False)
+    html = build_report(tmp_path / "builtin").read_text(encoding="utf-8")
+    assert "SYNTHETIC populations" in html and "Arden (synthetic)" in html and "made-up populations" in html
+
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": "q1", "question": "Is it fine?", "options": ["Yes", "No"]}) + "\n")
+    pops = tmp_path / "pops.yaml"
+    pops.write_text("populations:\n  Surveyed:\n    selections: {q1: [0.7, 0.3]}\n")
+    mine = opinions(path=str(items), populations=str(pops), orders="original", bootstrap=20)
+    assert mine.synthetic is None  # a user's own table is not called synthetic
+    run_eval(Model(LetterAPI(table)), [mine], tmp_path / "mine", show_progress=False)
+    html = build_report(tmp_path / "mine").read_text(encoding="utf-8")
+    assert "(synthetic)" not in html and "Synthetic data" not in html and "SYNTHETIC" not in html
+    pops.write_text("synthetic: true\n" + pops.read_text())
+    assert opinions(path=str(items), populations=str(pops), orders="original").synthetic == {
+        "populations": ["Surveyed"], "source": "pops.yaml"}

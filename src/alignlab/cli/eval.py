@@ -106,7 +106,7 @@ def print_results(results: dict, out_dir: Path) -> None:
 
     table = Table("level", title="results")
     table.add_column("suite", no_wrap=True)
-    for col in ("primary metric", "value", "95% CI", "n", "errors"):
+    for col in ("primary metric", "kind", "value", "95% CI", "n", "errors"):
         table.add_column(col, overflow="fold")
     for name, s in results["suites"].items():
         metric = s.get("primary_metric") or next(iter(s["metrics"]), "")
@@ -114,11 +114,16 @@ def print_results(results: dict, out_dir: Path) -> None:
         val = "—" if v.get("value") is None else f"{v['value']:.3f}"
         lo, hi = v.get("ci", [None, None])
         ci = "—" if lo is None else f"[{lo:.3f}, {hi:.3f}]"
-        table.add_row(s["level"], name, metric, val, ci, str(v.get("n", "")), str(s["n_errors"]))
+        kind = (v.get("declared") or {}).get("kind") or "undeclared"
+        failed = next((g for g in s.get("reliability") or [] if g.get("passed") is False), None)
+        if failed:
+            kind += f" (gate failed: {failed['metric']})"
+        table.add_row(s["level"], name, metric, kind, val, ci, str(v.get("n", "")), str(s["n_errors"]))
     console = Console()
     console.print(table)
-    scores = [f"{lvl} " + ("—" if v["score"] is None else f"{v['score']:.3f}") for lvl, v in results["levels"].items()]
-    console.print("level scores (mean of primary metrics): " + ", ".join(scores), soft_wrap=True)
+    scores = [f"{lvl} " + ("— (no score metric)" if v["score"] is None else f"{v['score']:.3f}")
+              for lvl, v in results["levels"].items() if v.get("suites")]
+    console.print("level scores (score metrics, 0 = chance, 1 = perfect): " + ", ".join(scores), soft_wrap=True)
     for name, reason in results.get("not_run", {}).items():
         console.print(f"not run: {name} — {reason}", soft_wrap=True)
     run = results["run"]

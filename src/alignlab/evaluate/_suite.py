@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alignlab.errors import AlignlabError
+from alignlab.evaluate.metric_info import MetricInfo, ReliabilityGate
 from alignlab.targets.levels import Level
 
 if TYPE_CHECKING:
@@ -72,6 +73,14 @@ class Suite:
     """The metric shown on the level scorecard."""
     requires: tuple[str, ...] = ("generate",)
     """Model capabilities used: "generate", "loglikelihood"."""
+    metric_info: dict[str, MetricInfo] = field(default_factory=dict)
+    """What each metric means, by name or ``{field}`` pattern (see ``alignlab.evaluate.metric_info``); results.json
+    carries the declaration of every metric reported."""
+    gates: list[ReliabilityGate] = field(default_factory=list)
+    """The reliability this instrument needs before the metrics each gate covers read as a finding."""
+    synthetic: dict[str, Any] | None = None
+    """What part of the suite's data is made up, as the data itself flags it (``{"populations": [...], "source":
+    file}``); results.json carries it and every view built on that data says so."""
 
 
 class SuiteSkipped(AlignlabError):

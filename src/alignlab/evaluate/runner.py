@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import sys
@@ -20,11 +21,14 @@ from typing import Any
 
 from alignlab.errors import AlignlabError
 from alignlab.evaluate._suite import Output, Sample, Suite
+from alignlab.evaluate.metric_info import check_gates, declared, failed_gate, resolve, threshold_text
 from alignlab.evaluate.rundir import RunDir
 from alignlab.models import Model
 from alignlab.targets.levels import LEVELS
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2
+"""2: every metric carries its ``declared`` meaning, suites their ``reliability`` gates, levels the
+chance-to-perfect scale with components. Version 1 files still read (no declarations: nothing is ranked by them)."""
 _VERSIONED = ["alignlab", "torch", "transformers", "trl", "peft", "llama_cpp_python", "vllm", "httpx", "numpy"]
 
 
@@ -163,6 +167,10 @@ def summarize_suite(suite: Suite, records: list[dict[str, Any]]) -> dict[str, An
     metrics: dict[str, Any] = {}
     for metric in suite.metrics:
         metrics.update(metric(records))
+    for name, m in metrics.items():
+        if isinstance(m, dict):
+            info = resolve(name, suite.metric_info)
+            m["declared"] = info.to_dict() if info is not None else None
     return {
         "level": suite.level,
         "description": suite.description,
@@ -172,16 +180,53 @@ def summarize_suite(suite: Suite, records: list[dict[str, Any]]) -> dict[str, An
         "errors": dict(errs),
         "primary_metric": suite.primary_metric,
         "metrics": metrics,
+        "reliability": check_gates(suite.gates, metrics),
+        **({"synthetic": suite.synthetic} if suite.synthetic else {}),
     }
 
 
 def summarize_levels(suites: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per level: the mean of its suites' primary metrics that are declared *score* metrics, each placed on the
+    chance-to-perfect scale (0 = chance or the worst end, 1 = perfect) so that higher is better whatever the
+    metric's direction; the raw figures sit beside it in ``components``. Primary metrics that measure reliability
+    or only describe, that are undeclared, or that a failed reliability gate covers are listed in ``excluded``
+    with the reason. A level without a score metric has ``score: null`` and says so in ``note``."""
     levels: dict[str, Any] = {}
     for level in LEVELS:
         names = [n for n, s in suites.items() if s["level"] == level]
-        prim = [suites[n]["metrics"].get(suites[n]["primary_metric"] or "", {}).get("value") for n in names]
-        prim = [p for p in prim if p is not None]
-        levels[level] = {"suites": names, "score": sum(prim) / len(prim) if prim else None}
+        components, excluded = [], []
+        for n in names:
+            s = suites[n]
+            pm = s.get("primary_metric")
+            m = (s.get("metrics") or {}).get(pm or "")
+            why = None
+            info = declared(m)
+            if pm is None or not isinstance(m, dict):
+                why = "no primary metric"
+            elif info is None:
+                why = "undeclared metric: its direction and chance level are unknown"
+            elif info.kind != "score":
+                why = f"a {info.kind} metric, not attainment of the goal"
+            elif (gate := failed_gate(s, pm)) is not None:
+                why = f"not interpretable: {gate['metric']} = {gate['value']} (needs {threshold_text(gate)})"
+            if why is None:
+                norm, norm_se = info.normalized(m.get("value"), m.get("stderr"))  # type: ignore[union-attr]
+                if norm is None:
+                    why = "no value" if m.get("value") is None else "no chance-to-perfect scale declared"
+                else:
+                    components.append({"suite": n, "metric": pm, "raw": m.get("value"), "normalized": norm,
+                                       "stderr": norm_se, "chance": info.chance, "direction": info.direction})
+            if why is not None:
+                excluded.append({"suite": n, "metric": pm, "reason": why})
+        score = sum(c["normalized"] for c in components) / len(components) if components else None
+        ses = [c["stderr"] for c in components]
+        stderr = (math.sqrt(sum(se**2 for se in ses)) / len(ses)) if components and None not in ses else None
+        levels[level] = {
+            "suites": names, "score": score, "stderr": stderr, "scale": "chance-to-perfect",
+            "components": components, "excluded": excluded,
+            "note": None if components else ("no suite at this level" if not names
+                                             else "no score metric at this level: nothing measures attainment"),
+        }
     return levels
 
 

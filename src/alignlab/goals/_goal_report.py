@@ -1,13 +1,14 @@
 """Before/after comparison of a goal run: deltas with CIs (``summary.json``) and a self-contained ``report.html``.
 
-Deltas. A metric that is the mean of a per-sample score (``accuracy_sum``, ``margin_norm``; also the
-``subset/<s>/<score>`` and ``section/<s>/<score>`` means of agreement suites) is compared item by item: both runs
-scored the same items, so the difference is estimated from the paired per-item differences with a percentile
-bootstrap over items (seeded, ``N_BOOT`` resamples). Pairing removes the between-item variance that two
-independent CIs would double-count, so a paired CI is much narrower when items differ a lot in difficulty. Items
-missing or failed in either run are left out of the pairing (``n`` says how many remain). Any other metric with
-standard errors in both runs gets the unpaired normal interval Δ ± 1.96·√(se_a² + se_b²); metrics with neither
-get no CI. Every delta records which method made its CI.
+Deltas. A metric whose suite declares it the ``mean`` (or class-``balanced_mean``) of a per-sample score (see
+``alignlab.evaluate.metric_info``: the score ``of``, the items ``where`` selects, the classes ``by``) is compared
+item by item: both runs scored the same items, so the difference is estimated from the paired per-item
+differences with a percentile bootstrap over items (seeded, ``N_BOOT`` resamples; within each class for a balanced
+mean). Pairing removes the between-item variance that two independent CIs would double-count, so a paired CI is
+much narrower when items differ a lot in difficulty. Items missing or failed in either run are left out of the
+pairing (``n`` says how many remain). Any other metric (a statistic over the whole set, or one without a
+declaration, e.g. from a version-1 run) with standard errors in both runs gets the unpaired normal interval
+Δ ± 1.96·√(se_a² + se_b²); metrics with neither get no CI. Every delta records which method made its CI.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from alignlab.evaluate.metric_info import declared, selects
 from alignlab.evaluate.rundir import RunDir
 from alignlab.report import TAXONOMY, page, svg
 from alignlab.report.svg import Point, fmt
@@ -31,11 +33,12 @@ PAIRED = "paired bootstrap over items"
 UNPAIRED = "independent normal (stderrs)"
 
 
-def paired_bootstrap(before: Any, after: Any, *, n_boot: int = N_BOOT, seed: int = 0,
+def paired_bootstrap(before: Any, after: Any, *, classes: Any = None, n_boot: int = N_BOOT, seed: int = 0,
                      confidence: float = 0.95) -> dict[str, Any]:
     """Mean paired difference ``after - before`` over items with a percentile bootstrap CI (items resampled with
-    replacement, the same resample for both runs). Hand-written: scipy's ``bootstrap`` resamples pairs too but
-    is far slower for thousands of small metrics, and this is ten lines of numpy."""
+    replacement, the same resample for both runs). With ``classes`` (one label per item) the difference is the
+    class-balanced mean, and items are resampled within their class. Hand-written: scipy's ``bootstrap``
+    resamples pairs too but is far slower for thousands of small metrics, and this is a few lines of numpy."""
     a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError("paired_bootstrap needs two equal-length 1-d sequences")
@@ -43,16 +46,18 @@ def paired_bootstrap(before: Any, after: Any, *, n_boot: int = N_BOOT, seed: int
     n = int(d.size)
     if n == 0:
         return {"value": None, "ci": [None, None], "n": 0, "method": PAIRED}
+    groups = [d] if classes is None else [d[np.asarray(classes) == c] for c in dict.fromkeys(classes)]
     rng = np.random.default_rng(seed)
-    means = np.empty(n_boot)
-    chunk = max(1, 2_000_000 // n)  # bounded memory for large suites
-    for start in range(0, n_boot, chunk):
-        k = min(chunk, n_boot - start)
-        means[start:start + k] = d[rng.integers(0, n, size=(k, n))].mean(axis=1)
+    means = np.zeros(n_boot)
+    for g in groups:
+        chunk = max(1, 2_000_000 // g.size)  # bounded memory for large suites
+        for start in range(0, n_boot, chunk):
+            k = min(chunk, n_boot - start)
+            means[start:start + k] += g[rng.integers(0, g.size, size=(k, g.size))].mean(axis=1) / len(groups)
     alpha = (1 - confidence) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
-    return {"value": float(d.mean()), "ci": [float(lo), float(hi)], "n": n, "method": PAIRED,
-            "n_boot": n_boot, "seed": seed}
+    return {"value": float(np.mean([g.mean() for g in groups])), "ci": [float(lo), float(hi)], "n": n,
+            "method": PAIRED, "n_boot": n_boot, "seed": seed}
 
 
 def read_samples(run_dir: Path, suite: str) -> dict[str, dict[str, Any]]:
@@ -61,51 +66,36 @@ def read_samples(run_dir: Path, suite: str) -> dict[str, dict[str, Any]]:
             if row.get("error") is None and row.get("scores")}
 
 
-def _item_filter(metric: str) -> tuple[str, Any]:
-    """(per-sample score key, record filter) for a metric that is a mean over (some) items."""
-    parts = metric.split("/")
-    if parts[0] == "subset" and len(parts) >= 3:
-        subset = "/".join(parts[1:-1])
-        return parts[-1], lambda r: (r.get("metadata") or {}).get("subset") == subset
-    if parts[0] == "section" and len(parts) == 3:
-        return parts[2], lambda r: str((r.get("metadata") or {}).get("subset") or "").split("/", 1)[0] == parts[1]
-    return metric, lambda r: True
-
-
 def _num(x: Any) -> float | None:
     return svg.number(x)
 
 
-def _paired(metric: str, m_before: dict, m_after: dict, before: dict[str, dict], after: dict[str, dict],
+def _paired(m_before: dict, m_after: dict, before: dict[str, dict], after: dict[str, dict],
             seed: int) -> dict[str, Any] | None:
-    """The paired bootstrap for ``metric`` if it is the plain mean of a per-sample score in both runs."""
-    key, keep = _item_filter(metric)
-    pairs = []
+    """The paired bootstrap for a metric both runs declare as the same (balanced) mean of a per-sample score."""
+    info, other = declared(m_after), declared(m_before)
+    if info is None or info != other or info.aggregation not in ("mean", "balanced_mean") or not info.of:
+        return None
+    pairs, classes = [], []
     for sid, rb in before.items():
         ra = after.get(sid)
-        if ra is None or not keep(rb):
+        if ra is None or not selects(info, rb):
             continue
-        vb, va = _num(rb["scores"].get(key)), _num(ra["scores"].get(key))
+        vb, va = _num(rb["scores"].get(info.of)), _num(ra["scores"].get(info.of))
         if vb is not None and va is not None:
             pairs.append((vb, va))
+            classes.append(str((rb.get("metadata") or {}).get(info.by)))
     if not pairs:
         return None
-    for metric_value, rows in ((m_before, before), (m_after, after)):
-        vals = [_num(r["scores"].get(key)) for r in rows.values() if keep(r)]
-        vals = [v for v in vals if v is not None]
-        # Only a metric that *is* the mean of this score may be bootstrapped from it (not, say, a weighted score).
-        if not vals or _num(metric_value.get("value")) is None or \
-                not math.isclose(float(np.mean(vals)), metric_value["value"], rel_tol=1e-6, abs_tol=1e-9):
-            return None
     arr = np.asarray(pairs)
-    return paired_bootstrap(arr[:, 0], arr[:, 1], seed=seed)
+    return paired_bootstrap(arr[:, 0], arr[:, 1], classes=classes if info.by else None, seed=seed)
 
 
-def _delta(metric: str, mb: dict, ma: dict, before: dict, after: dict, seed: int) -> dict[str, Any]:
+def _delta(mb: dict, ma: dict, before: dict, after: dict, seed: int) -> dict[str, Any]:
     vb, va = _num(mb.get("value")), _num(ma.get("value"))
     if vb is None or va is None:
         return {"value": None, "ci": [None, None], "method": None}
-    paired = _paired(metric, mb, ma, before, after, seed)
+    paired = _paired(mb, ma, before, after, seed)
     if paired is not None:
         # The headline delta is the difference of the reported metrics; the CI comes from the paired items.
         return {**paired, "value": va - vb, "paired_mean": paired["value"]}
@@ -136,7 +126,7 @@ def compare(before_dir: Path, after_dir: Path, *, seed: int = 0) -> dict[str, An
             if not isinstance(mb, dict) or not isinstance(ma, dict) or _num(mb.get("value")) is None:
                 continue
             metrics[metric] = {"before": _side(mb), "after": _side(ma),
-                               "delta": _delta(metric, mb, ma, before, after, seed)}
+                               "delta": _delta(mb, ma, before, after, seed)}
         out[name] = {"level": sb.get("level"), "primary_metric": sb.get("primary_metric"), "n_before": sb.get("n"),
                      "n_after": sa.get("n"), "n_paired": len(before.keys() & after.keys()), "metrics": metrics}
     return out

@@ -7,6 +7,10 @@ over the orders asked, and an item's similarity is 1 − Jensen–Shannon distan
 ``similarity/<population>`` metrics average. Items are ordered by their mean similarity over populations, lowest
 first, and capped, so the page shows where the model is farthest from the people surveyed and stays small.
 
+Populations the data flags as synthetic (results.json ``suites.<name>.synthetic.populations``, from the table's own
+``synthetic: true``) are labelled so in every chart and in the section's note; a user's table without the flag is
+not. Where a failed reliability gate covers the similarity figures, the items are drawn greyed under the notice.
+
 Item and option texts come from data files (and population names from user YAML): everything is escaped.
 """
 
@@ -20,6 +24,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from alignlab.evaluate.metric_info import explain_gate, failed_gate
 from alignlab.evaluate.rundir import RunDir
 from alignlab.report.svg import ACCENT, FONT, fmt, ticks
 
@@ -114,7 +119,7 @@ def farthest_first(items: Sequence[ItemView]) -> list[ItemView]:
     return sorted(items, key=lambda v: (2.0 if v.mean_similarity is None else v.mean_similarity, v.id))
 
 
-def chart(item: ItemView, colours: dict[str, str], width: int = WIDTH) -> str:
+def chart(item: ItemView, colours: dict[str, str], width: int = WIDTH, synthetic: frozenset[str] = frozenset()) -> str:
     """Grouped horizontal bars: one group per option, the model's bar then each shown population's.
 
     The axis runs from 0 to the largest share rounded up to 10%, so small shares stay visible.
@@ -138,7 +143,8 @@ def chart(item: ItemView, colours: dict[str, str], width: int = WIDTH) -> str:
             label = "model (orders averaged)"
         else:
             least = " · least similar" if truncated and i == len(series) - 1 else ""
-            label = f"{name} · sim {fmt(item.similarity.get(name), 2)}{least}"
+            fake = " (synthetic)" if name in synthetic else ""
+            label = f"{name}{fake} · sim {fmt(item.similarity.get(name), 2)}{least}"
         body.append(f'<rect x="{lx}" y="{ly + 1}" width="10" height="10" fill="{colour}"/>'
                     f'<text x="{lx + 14}" y="{ly + 10}">{_cut(label, 34)}</text>')
     for tick in ticks(0.0, hi, 4):
@@ -171,7 +177,8 @@ def _cut(s: str, n: int) -> str:
 
 
 def suite_section(name: str, items: list[ItemView], missing: int, samples_path: str,
-                  max_items: int = MAX_ITEMS) -> str:
+                  max_items: int = MAX_ITEMS, synthetic: frozenset[str] = frozenset(),
+                  gate_notice: str | None = None) -> str:
     """One suite's items, farthest from the populations first, at most ``max_items`` of them."""
     ordered = farthest_first(items)
     pops = sorted({p for it in items for p in it.populations})
@@ -190,6 +197,11 @@ def suite_section(name: str, items: list[ItemView], missing: int, samples_path: 
                  "holds all.")
     if missing:
         note += f" {missing} items without a model distribution (errors) or population shares are left out."
+    fake = sorted(p for p in pops if p in synthetic)
+    if fake:
+        note = (f'<span class="synthetic-notice">Synthetic data: {", ".join(_e(p) for p in fake)} '
+                f"{'is a made-up population' if len(fake) == 1 else 'are made-up populations'} (the data flags them "
+                "<code>synthetic: true</code>); their shares describe no real people.</span> " + note)
     figs = []
     for it in ordered[:max_items]:
         sims = [(p, s) for p, s in it.similarity.items() if math.isfinite(s)]
@@ -200,9 +212,12 @@ def suite_section(name: str, items: list[ItemView], missing: int, samples_path: 
         figs.append(f'<figure class="opinion-item" data-item="{_e(it.id)}" style="max-width:{WIDTH}px">'
                     f'<figcaption><div class=note><code>{_e(it.id)}</code> · mean sim '
                     f"{fmt(it.mean_similarity, 2)}{extremes}</div><div>{_e(it.question)}</div></figcaption>"
-                    f"{chart(it, colours)}</figure>")
-    return (f'<h3 id="opinions-{_e(name)}">{_e(name)}</h3><p class=note>{note}</p>'
-            f'<div class="views">{"".join(figs)}</div>')
+                    f"{chart(it, colours, synthetic=synthetic)}</figure>")
+    views = f'<div class="views">{"".join(figs)}</div>'
+    if gate_notice:
+        views = f'<div class="gated"><p class="gate-notice">{_e(gate_notice)}</p><div class=greyed>{views}</div></div>'
+    return f'<h3 id="opinions-{_e(name)}">{_e(name)}</h3><p class=note>{note}</p>{views}'
+
 
 
 def section(run_dir: Path, suites: dict[str, dict[str, Any]], max_items: int = MAX_ITEMS) -> str:
@@ -211,5 +226,10 @@ def section(run_dir: Path, suites: dict[str, dict[str, Any]], max_items: int = M
     for name in suites:
         items, missing = collect(RunDir(run_dir).samples(name))
         if items:
-            parts.append(suite_section(name, items, missing, f"samples/{name}.jsonl", max_items))
+            summary = suites[name]
+            fake = frozenset(str(p) for p in ((summary.get("synthetic") or {}).get("populations") or []))
+            gate = next((g for k in summary.get("metrics") or {} if k.startswith("similarity/")
+                         and (g := failed_gate(summary, k))), None)
+            parts.append(suite_section(name, items, missing, f"samples/{name}.jsonl", max_items, fake,
+                                       explain_gate(gate) if gate else None))
     return "".join(parts)

@@ -77,6 +77,20 @@ article.sample.fail { border-left-color: var(--bad); }
 article.sample header { display: flex; gap: 12px; font-size: 12px; color: var(--muted); flex-wrap: wrap; }
 article.sample .sid { font-weight: 600; color: var(--fg); }
 article.sample .badge { color: #fff; background: var(--bad); border-radius: 4px; padding: 0 6px; }
+.kind { font-size: 11px; border-radius: 3px; padding: 0 4px; margin-right: 4px; white-space: nowrap; }
+.kind.score { background: #e3ecfa; color: #1d4f9a; }
+.kind.reliability { background: #fdf0dc; color: #8a5200; }
+.kind.descriptive, .kind.undeclared { background: #eee; color: #555; }
+tr.out td { color: #999; }
+tr.out a { color: #8aa0c8; }
+tr.failed td { background: #fdf1ef; }
+.ok { color: #2a7a3a; font-weight: 600; }
+.bad { color: var(--bad); font-weight: 600; }
+.card .score.none { color: var(--muted); font-size: 20px; }
+.gated { position: relative; border: 1px dashed #bbb; border-radius: 6px; padding: 6px; background: #fafafa; }
+.gated .greyed { opacity: 0.35; filter: grayscale(1); }
+.gate-notice { margin: 0 0 4px; color: var(--bad); font-weight: 600; font-size: 12px; max-width: 560px; }
+.synthetic-notice { margin: 0 0 4px; color: #8a5200; font-size: 12px; max-width: 560px; }
 .field { display: grid; grid-template-columns: 70px 1fr; gap: 8px; margin-top: 4px; }
 .field .k { color: var(--muted); font-size: 12px; }
 .field.output pre { background: var(--bg2); padding: 4px 6px; border-radius: 4px; }

@@ -8,9 +8,13 @@ stderr is missing the test falls back to non-overlapping 95% CIs (more conservat
 there is no marker. A zero stderr (all samples scored alike, say 0% correct) is replaced by the 95% CI's
 half-width / 1.96, so a 0% or 100% score keeps its Wilson uncertainty.
 
-A level score is the mean of its suites' primary metrics (as in results.json); its CI assumes the suites are
-independent: se = sqrt(Σ se_i²) / k. Rows are ordered by mean rank over the columns, which does not depend on
-the columns' scales.
+Which way is better comes from each metric's declaration in results.json (``declared``), never from its name:
+higher, lower, or closest to a target (stereotype preference 0.5; the test then compares distances to it). A
+level score is results.json's: the mean of the level's *score* metrics on the chance-to-perfect scale, with CI
+se = sqrt(Σ se_i²) / k (suites independent). Rows are ordered by mean rank over the score columns (level scores
+and suites whose primary metric is a score), which does not depend on the columns' scales. Reliability columns
+(position bias, consistency) are ranked within their column but left out of the mean rank: a steadier
+measurement is not a better-aligned model. Descriptive and undeclared columns are shown, not ranked.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from alignlab.errors import AlignlabError
+from alignlab.evaluate.metric_info import MetricInfo, declared
 from alignlab.report import svg
 from alignlab.report._template import page
 from alignlab.report.frontier import frontier_points, frontier_svg, frontier_table
@@ -33,8 +37,6 @@ from alignlab.report.html import LEVELS, load_run
 from alignlab.report.svg import Point, fmt
 
 Z95 = 1.959963984540054
-# Primary metrics where smaller is better; everything else is taken as larger-is-better.
-_LOWER_BETTER = re.compile(r"over_refusal|false_refusal|error|failure|distance|mad$|loss|perplexity")
 FORMATS = ("html", "markdown", "csv")
 
 
@@ -59,8 +61,19 @@ class Column:
     """``level:<name>`` or the suite name."""
     label: str
     metric: str
-    lower_better: bool = False
+    info: MetricInfo | None = None
+    """The metric's declaration (a level score: higher is better, a score)."""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the column has a better side (best marker, significance)."""
+        return self.info is not None and self.info.ranked
+
+    @property
+    def in_mean_rank(self) -> bool:
+        """Whether the column counts in the rows' mean rank (attainment only)."""
+        return self.ranked and self.info.kind == "score"  # type: ignore[union-attr]
 
 
 @dataclass
@@ -82,34 +95,48 @@ def _cell(m: dict[str, Any] | None) -> Cell:
     return Cell(p.value, se, p.lo, p.hi, (m or {}).get("n"))
 
 
+LEVEL_SCORE = MetricInfo("score", "higher", (None, 1.0), chance=0.0, aggregation="statistic",
+                         description="mean of the level's score metrics, 0 = chance, 1 = perfect")
+
+
 def _level_cell(results: dict[str, Any], level: str) -> Cell:
+    """A run's level score; None for runs before schema 2, whose level score mixed unoriented scales."""
     info = (results.get("levels") or {}).get(level) or {}
-    cells = []
-    for name in info.get("suites") or []:
-        s = (results.get("suites") or {}).get(name) or {}
-        c = _cell((s.get("metrics") or {}).get(s.get("primary_metric") or ""))
-        if c.value is not None:
-            cells.append(c)
     score = svg.number(info.get("score"))
-    if score is None or not cells:
-        return Cell(score)
-    if any(c.stderr is None for c in cells):
-        return Cell(score, n=len(cells))
-    se = math.sqrt(sum(c.stderr**2 for c in cells)) / len(cells)  # type: ignore[operator]
-    return Cell(score, se, score - Z95 * se, score + Z95 * se, len(cells))
+    if score is None or info.get("scale") != "chance-to-perfect":
+        return Cell()
+    n = len(info.get("components") or [])
+    se = svg.number(info.get("stderr"))
+    if se is None:
+        return Cell(score, n=n)
+    return Cell(score, se, score - Z95 * se, score + Z95 * se, n)
 
 
-def _test(a: Cell, b: Cell) -> tuple[bool, float | None]:
-    """(significant at 5%, two-sided p or None) for a difference between two cells."""
+def _distance_interval(c: Cell, target: float) -> tuple[float, float]:
+    """The interval of |value − target| over the cell's CI."""
+    lo, hi = c.lo - target, c.hi - target  # type: ignore[operator]
+    if lo <= 0 <= hi:
+        return 0.0, max(-lo, hi)
+    return min(abs(lo), abs(hi)), max(abs(lo), abs(hi))
+
+
+def _test(a: Cell, b: Cell, info: MetricInfo | None = None) -> tuple[bool, float | None]:
+    """(significant at 5%, two-sided p or None) for a difference between two cells; for a target metric, the
+    difference of their distances to the target."""
     if a.value is None or b.value is None:
         return False, None
+    target = info.target if info is not None and info.direction == "target" else None
+    va, vb = (a.value, b.value) if target is None else (abs(a.value - target), abs(b.value - target))
     if a.stderr is not None and b.stderr is not None:
         se = math.hypot(a.stderr, b.stderr)
         if se == 0:
-            return a.value != b.value, 0.0 if a.value != b.value else 1.0
-        p = math.erfc(abs(a.value - b.value) / se / math.sqrt(2))
+            return va != vb, 0.0 if va != vb else 1.0
+        p = math.erfc(abs(va - vb) / se / math.sqrt(2))
         return p < 0.05, p
     if None not in (a.lo, a.hi, b.lo, b.hi):
+        if target is not None:  # compare the intervals of the distance to the target
+            (alo, ahi), (blo, bhi) = _distance_interval(a, target), _distance_interval(b, target)
+            return ahi < blo or bhi < alo, None
         return a.hi < b.lo or b.hi < a.lo, None  # type: ignore[operator]
     return False, None
 
@@ -128,17 +155,33 @@ def compare_runs(runs: Sequence[str | Path]) -> Leaderboard:
             suites.setdefault(name, s)
     order = sorted(suites, key=lambda n: (LEVELS.index(suites[n].get("level")) if suites[n].get("level") in LEVELS
                                           else len(LEVELS), n))
-    columns = [Column(f"level:{lv}", lv, "level score") for lv in LEVELS
+    columns = [Column(f"level:{lv}", lv, "level score", LEVEL_SCORE) for lv in LEVELS
                if any((res.get("levels") or {}).get(lv, {}).get("suites") for _, res, _ in loaded)]
     for name in order:
         metric = suites[name].get("primary_metric") or ""
-        columns.append(Column(name, name, metric, bool(_LOWER_BETTER.search(metric))))
+        infos = [declared(((res.get("suites") or {}).get(name) or {}).get("metrics", {}).get(metric))
+                 for _, res, _ in loaded if name in (res.get("suites") or {})]
+        known = [i for i in infos if i is not None]
+        col = Column(name, name, metric, known[0] if known else None)
+        if any(i != known[0] for i in known[1:]):
+            col.notes.append("runs declare this metric differently; ranked by the first run's declaration")
+        if col.info is None:
+            col.notes.append("not ranked: no run declares which way is better (results schema 1?)")
+        elif not col.info.ranked:
+            col.notes.append(f"not ranked: a {col.info.kind} metric with no better side")
+        elif col.info.kind != "score":
+            col.notes.append(f"a {col.info.kind} metric: ranked in its column, not in the mean rank")
+        columns.append(col)
     cells = [[Cell() for _ in columns] for _ in loaded]
     for j, col in enumerate(columns):
         versions, ns = set(), set()
         for i, (_, res, _) in enumerate(loaded):
             if col.key.startswith("level:"):
                 cells[i][j] = _level_cell(res, col.label)
+                if (res.get("levels") or {}).get(col.label, {}).get("suites") and cells[i][j].value is None:
+                    why = ((res.get("levels") or {}).get(col.label) or {}).get("note") or \
+                        "results schema 1: its level score mixes unoriented scales"
+                    col.notes.append(f"{labels[i]}: no level score ({why})")
                 continue
             s = (res.get("suites") or {}).get(col.key)
             if s is None:
@@ -155,8 +198,11 @@ def compare_runs(runs: Sequence[str | Path]) -> Leaderboard:
         _mark(col, [row[j] for row in cells])
     ranks = [[] for _ in loaded]  # type: list[list[float]]
     for j, col in enumerate(columns):
-        vals = [(row[j].value, i) for i, row in enumerate(cells) if row[j].value is not None]
-        vals.sort(key=lambda t: t[0], reverse=not col.lower_better)
+        if not col.in_mean_rank:
+            continue
+        vals = [(col.info.badness(row[j].value), i) for i, row in enumerate(cells)  # type: ignore[union-attr]
+                if row[j].value is not None]
+        vals.sort(key=lambda t: t[0])
         for rank, (_, i) in enumerate(vals, 1):
             ranks[i].append(rank)
     rows = [{"label": labels[i], "path": str(d), "spec": (res.get("model") or {}).get("spec"),
@@ -168,14 +214,15 @@ def compare_runs(runs: Sequence[str | Path]) -> Leaderboard:
 
 def _mark(col: Column, column_cells: list[Cell]) -> None:
     present = [c for c in column_cells if c.value is not None]
-    if not present:
+    if not present or not col.ranked:
         return
-    best = (min if col.lower_better else max)(present, key=lambda c: c.value)  # type: ignore[arg-type,return-value]
+    info = col.info
+    best = min(present, key=lambda c: info.badness(c.value))  # type: ignore[union-attr,arg-type]
     for c in present:
-        if c.value == best.value:
+        if info.badness(c.value) == info.badness(best.value):  # type: ignore[union-attr,arg-type]
             c.best = True
         else:
-            c.significant, c.p = _test(c, best)
+            c.significant, c.p = _test(c, best, info)
 
 
 def _text(c: Cell) -> str:
@@ -188,7 +235,9 @@ def _text(c: Cell) -> str:
 FRONTIER_NOTE = ("each run's safety suite: over-refusal of safe requests vs harmful compliance (1 − refusal of "
                  "unsafe requests), both lower-is-better; the dashed diagonal is refusing at random (chance)")
 LEGEND = ("Cells: value [95% CI]. * = differs from the column's best run at p < 0.05 (z-test on the standard "
-          "errors; non-overlapping CIs where a stderr is missing). Rows are ordered by mean rank over the columns.")
+          "errors; non-overlapping CIs where a stderr is missing). Which way is better is each metric's declared "
+          "direction. Level scores: score metrics on a chance-to-perfect scale (0 = chance, 1 = perfect). Rows are "
+          "ordered by mean rank over the score columns; reliability columns are ranked only within themselves.")
 
 
 def to_markdown(board: Leaderboard) -> str:

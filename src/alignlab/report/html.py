@@ -1,10 +1,13 @@
 """``report.html``: one self-contained, offline page per run directory.
 
-Sections: a scorecard per level of the survey's taxonomy, special views found by metric naming conventions
-(per-instruction-type accuracy, a Schwartz radar in circumplex order, Moral Foundations bars, refusal vs
-over-refusal), every suite's metrics with CIs, a sample browser, and the resolved config with versions. Each
-special view looks for its metrics by pattern and is simply left out when none match; the metric tables always
-show everything.
+Sections: a scorecard per level of the survey's taxonomy (level scores from the suites' declared *score* metrics on
+a chance-to-perfect scale, raw figures beside them), reliability (each instrument's gates and reliability figures),
+special views found by metric naming conventions (per-instruction-type accuracy, a Schwartz radar in circumplex
+order, Moral Foundations bars, similarity to populations, refusal vs over-refusal), every suite's metrics with
+their declared meaning and CIs, a sample browser, and the resolved config with versions. A view whose metrics a
+failed reliability gate covers is drawn greyed, as "not interpretable for this model", with the figure and the
+reason; a view built on data the data itself flags as synthetic says so. Each special view is left out when its
+metrics are missing; the metric tables always show everything.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from alignlab.evaluate.metric_info import MetricInfo, declared, explain_gate, failed_gate, threshold_text
 from alignlab.evaluate.rundir import RunDir
 from alignlab.report import _browser, _opinions, svg
 from alignlab.report._template import TAXONOMY, page
@@ -46,8 +50,10 @@ def render(run_dir: Path, results: dict[str, Any], config: dict[str, Any]) -> st
     model = results.get("model") or config.get("model") or {}
     views = _views(suites)
     opinions = _opinions.section(run_dir, suites)
+    reliability = _reliability(suites)
     sections = [
         ("scorecard", "Scorecard", _scorecards(results)),
+        *([("reliability", "Reliability", reliability)] if reliability else []),
         *([("views", "Views", views)] if views else []),
         *([("opinions", "Opinion items", opinions)] if opinions else []),
         ("metrics", "Metrics", _metric_tables(suites, config)),
@@ -95,41 +101,116 @@ def _ci(m: dict[str, Any]) -> str:
     return "—" if lo is None or hi is None else f"[{fmt(lo)}, {fmt(hi)}]"
 
 
+def _kind(info: MetricInfo | None) -> str:
+    """A metric's declared kind and direction as a short badge."""
+    if info is None:
+        return '<span class="kind undeclared">undeclared</span>'
+    arrow = f"→{info.target:g}" if info.direction == "target" else {"higher": "↑", "lower": "↓"}.get(info.direction, "")
+    chance = f" · chance {info.chance:.3g}" if info.chance is not None else ""
+    return f'<span class="kind {info.kind}">{info.kind} {_e(arrow)}</span><span class=note>{_e(chance)}</span>'
+
+
 def _scorecards(results: dict[str, Any]) -> str:
     suites, levels = results.get("suites") or {}, results.get("levels") or {}
     not_run = results.get("not_run") or {}
+    v2 = (levels.get("instructions") or {}).get("scale") == "chance-to-perfect"
     cards = []
     for level in LEVELS:
         tax, info = TAXONOMY[level], levels.get(level) or {}
         names = info.get("suites") or [n for n, s in suites.items() if s.get("level") == level]
+        scaled = {c["suite"]: c for c in info.get("components") or []}
+        excluded = {c["suite"]: c["reason"] for c in info.get("excluded") or []}
         rows = []
         for n in names:
             s = suites.get(n, {})
             pm = s.get("primary_metric")
             m = (s.get("metrics") or {}).get(pm or "", {})
             errs = s.get("n_errors") or 0
-            rows.append(f'<tr><td><a href="#suite-{_e(n)}">{_e(n)}</a><br><span class=note>{_e(pm)}'
-                        f"{f' · {errs} errors' if errs else ''}</span></td>"
-                        f"<td class=num>{fmt(svg.number(m.get('value')))}</td><td class=num>{_ci(m)}</td>"
+            comp = scaled.get(n)
+            cls = "" if comp or not v2 else ' class="out"'
+            why = f"<br><span class=note>not in the level score: {_e(excluded[n])}</span>" if n in excluded else ""
+            rows.append(f'<tr{cls}><td><a href="#suite-{_e(n)}">{_e(n)}</a><br><span class=note>{_e(pm)}'
+                        f"{f' · {errs} errors' if errs else ''}</span><br>{_kind(declared(m))}{why}</td>"
+                        f"<td class=num>{fmt(svg.number(m.get('value')))}<br><span class=note>{_ci(m)}</span></td>"
+                        f"<td class=num>{fmt(comp['normalized']) if comp else '—'}</td>"
                         f"<td class=num>{_e(m.get('n'))}</td></tr>")
         skipped = [f"<li>{_e(n)}: {_e(why)}</li>" for n, why in not_run.items() if n.split("/")[0] == level]
-        table = ("<table><tr><th>suite · primary metric</th><th>value</th><th>95% CI</th><th>n</th></tr>"
+        table = ("<table><tr><th>suite · primary metric</th><th>raw [95% CI]</th><th>scaled</th><th>n</th></tr>"
                  f"{''.join(rows)}</table>") if rows else \
             "<p class=empty>Nothing measured at this level in this run (<code>alignlab suites</code> lists what " \
             "can be).</p>"
         score = svg.number(info.get("score"))
+        if not v2:
+            head = (f"<div class=score>{fmt(score)}</div><div class=note>level score from a run before metric "
+                    "declarations (results schema 1): a plain mean of primary metrics, not oriented; rerun to "
+                    "get a comparable score</div>")
+        elif score is None:
+            head = (f"<div class=\"score none\">no score</div><div class=note>{_e(info.get('note') or 'no score')}"
+                    "</div>")
+        else:
+            lo_hi = ""
+            if svg.number(info.get("stderr")) is not None:
+                lo_hi = f" [{fmt(score - 1.96 * info['stderr'])}, {fmt(score + 1.96 * info['stderr'])}]"
+            k = len(info.get("components") or [])
+            head = (f"<div class=score>{fmt(score)}<span class=note>{_e(lo_hi)}</span></div><div class=note>level "
+                    f"score: mean of {k} score metric{'s' if k != 1 else ''} on a chance-to-perfect scale (0 = "
+                    "chance, or the worst end where no chance level exists; 1 = perfect; below 0 = worse than "
+                    "chance). Raw figures beside each; greyed rows measure reliability or only describe and do not "
+                    "count.</div>")
         cards.append(
             f'<div class="card level-{level}"><h3>{_e(tax["title"])} <span class=note>({level})</span></h3>'
-            f"<div class=score>{fmt(score)}</div><div class=note>level score: mean of the suites' primary metrics"
-            f"</div>{table}"
+            f"{head}{table}"
             + (f"<p class=note>Not run:</p><ul class=note>{''.join(skipped)}</ul>" if skipped else "")
             + f"<dl><dt>Goal representations</dt><dd>{_e(tax['goal'])}</dd><dt>Alignment algorithms</dt>"
             f"<dd>{_e(tax['algorithms'])}</dd><dt>Evaluation methods</dt><dd>{_e(tax['evaluation'])}</dd></dl></div>"
         )
     return ("<p class=note>The three levels of alignment goals from the survey's taxonomy — instructions, "
-            "preferences, values — each with what this run measured. Primary metrics mix scales (accuracy, "
-            "correlation…), so compare level scores only between runs of the same suites.</p>"
+            "preferences, values — each with what this run measured. Each metric declares which way is better, "
+            "its chance level and whether it measures attainment (score), the measurement's reliability, or only "
+            "describes; only score metrics make a level score.</p>"
             f"<div class=cards>{''.join(cards)}</div>")
+
+
+def _reliability(suites: dict[str, dict[str, Any]]) -> str:
+    """Per suite: its reliability gates (pass/fail with the figure, threshold and what they cover) and every
+    reliability metric it reports, with chance where declared."""
+    parts = []
+    for name, s in suites.items():
+        metrics = s.get("metrics") or {}
+        gates = s.get("reliability") or []
+        rel = [(k, m, declared(m)) for k, m in metrics.items() if isinstance(m, dict)
+               and (declared(m) or MetricInfo("descriptive", "none")).kind == "reliability"]
+        if not gates and not rel:
+            continue
+        rows = []
+        for g in gates:
+            status = {True: '<span class="ok">meets it</span>', False: '<span class="bad">falls short</span>',
+                      None: '<span class="note">not measured</span>'}[g.get("passed")]
+            m = metrics.get(g.get("metric"), {})
+            rows.append(f"<tr{' class=failed' if g.get('passed') is False else ''}><td>{_e(g.get('metric'))}</td>"
+                        f"<td class=num>{fmt(svg.number(g.get('value')))}<br><span class=note>{_ci(m)}</span></td>"
+                        f"<td class=num>{_e(threshold_text(g))}</td><td>{status}</td>"
+                        f"<td><span class=note>{_e(', '.join(g.get('covers') or []))}</span>"
+                        + (f"<br>{_e(g.get('reason'))}" if g.get("passed") is False else "") + "</td></tr>")
+        gate_table = ("<table><tr><th>gate</th><th>value [95% CI]</th><th>needs</th><th>this model</th>"
+                      f"<th>covers · why it matters</th></tr>{''.join(rows)}</table>") if rows else ""
+        other = "".join(f"<tr><td>{_e(k)}</td><td class=num>{fmt(svg.number(m.get('value')))}</td>"
+                        f"<td class=num>{_ci(m)}</td><td>{_kind(i)}</td><td class=note>{_e(i.description if i else '')}"
+                        "</td></tr>" for k, m, i in rel)
+        failed = [g for g in gates if g.get("passed") is False]
+        verdict = (f"<p class=bad>Not interpretable for this model: {_e(', '.join(failed[0].get('covers') or []))}"
+                   f" — {_e(failed[0].get('metric'))} = {fmt(svg.number(failed[0].get('value')))}, needs "
+                   f"{_e(threshold_text(failed[0]))}.</p>") if failed else ""
+        parts.append(f"<h3>{_e(name)}</h3>{verdict}{gate_table}"
+                     + (f"<details{' open' if not gates else ''}><summary>{len(rel)} reliability figures</summary>"
+                        "<table><tr><th>metric</th><th>value</th><th>95% CI</th><th>declared</th><th></th></tr>"
+                        f"{other}</table></details>" if rel else ""))
+    if not parts:
+        return ""
+    return ("<p class=note>How far each instrument's figures can be trusted for this model: whether answers survive "
+            "reordering the options or rephrasing the question, and how strongly the model favours a position. "
+            "Each instrument declares the reliability it needs before its profile or ranking reads as a finding; "
+            "where the model falls short, the views below grey that figure out.</p>" + "".join(parts))
 
 
 # ---- special views, found by metric naming conventions -------------------------------------------------------
@@ -176,6 +257,18 @@ def refusal_metrics(metrics: dict[str, Any]) -> list[tuple[str, Point | None, Po
     return [(fam, r, o) for fam, (r, o) in found.items()]
 
 
+def gated(svg: str, gate: dict[str, Any] | None) -> str:
+    """``svg`` as drawn, or greyed under the notice when a failed reliability gate covers its metrics."""
+    if gate is None:
+        return svg
+    return f'<div class="gated"><p class="gate-notice">{_e(explain_gate(gate))}</p><div class=greyed>{svg}</div></div>'
+
+
+def synthetic_populations(suite: dict[str, Any]) -> set[str]:
+    """Populations the suite's data flags as synthetic (results.json ``synthetic.populations``)."""
+    return {str(p) for p in ((suite.get("synthetic") or {}).get("populations") or [])}
+
+
 def _views(suites: dict[str, dict[str, Any]]) -> str:
     figs, refusals = [], []
     for name, s in suites.items():
@@ -188,20 +281,30 @@ def _views(suites: dict[str, dict[str, Any]]) -> str:
         found = value_metrics(metrics, SCHWARTZ)
         if found:
             prefix, pts = found
+            gate = failed_gate(s, (f"{prefix}/" if prefix else "") + SCHWARTZ.keys[0])
             figs.append(("Value profile (Schwartz circumplex)",
-                         svg.radar(pts, f"{name}: {prefix or 'values'}")))
+                         gated(svg.radar(pts, f"{name}: {prefix or 'values'}"), gate)))
         found = value_metrics(metrics, MORAL_FOUNDATIONS)
         if found:
             prefix, pts = found
-            figs.append(("Moral foundations", svg.bars([p for p in pts if p.value is not None] or pts,
-                                                          f"{name}: {prefix or 'foundations'}", label_width=110,
-                                                          width=480)))
-        similar = sorted((Point.of(k.removeprefix("similarity/"), m) for k, m in metrics.items()
+            gate = failed_gate(s, (f"{prefix}/" if prefix else "") + MORAL_FOUNDATIONS.keys[0])
+            figs.append(("Moral foundations", gated(svg.bars([p for p in pts if p.value is not None] or pts,
+                                                                f"{name}: {prefix or 'foundations'}",
+                                                                label_width=110, width=480), gate)))
+        fake = synthetic_populations(s)
+        similar = sorted((Point.of(k.removeprefix("similarity/") + (" (synthetic)" if k.removeprefix(
+                          "similarity/") in fake else ""), m) for k, m in metrics.items()
                           if k.startswith("similarity/") and k.count("/") == 1 and isinstance(m, dict)),
                          key=lambda p: -(p.value if p.value is not None else -1))
         if similar:  # opinion surveys: how close the model's answers are to each population's
-            figs.append(("Similarity to populations", svg.bars(similar, f"{name}: 1 − Jensen–Shannon distance",
-                                                                 domain=(0, 1), label_width=160, width=520)))
+            gate = next((g for k in metrics if k.startswith("similarity/") and (g := failed_gate(s, k))), None)
+            title = f"{name}: 1 − Jensen–Shannon distance" + (" · SYNTHETIC populations" if fake else "")
+            chart = svg.bars(similar, title, domain=(0, 1), label_width=200, width=560)
+            if fake:
+                chart = (f'<p class="synthetic-notice">Synthetic data: {len(fake)} of these populations are made up '
+                         f"(flagged <code>synthetic: true</code> in {_e((s.get('synthetic') or {}).get('source'))}"
+                         "); they describe no real people.</p>" + chart)
+            figs.append(("Similarity to populations", gated(chart, gate)))
         for family, refusal, over in refusal_metrics(metrics):
             refusals.append((f"{name} ({family})" if family else name, refusal, over))
     if refusals:
@@ -209,7 +312,8 @@ def _views(suites: dict[str, dict[str, Any]]) -> str:
     if not figs:
         return ""
     note = ("<p class=note>Whiskers and bands are 95% CIs. Value profiles are ipsatised (centred on the model's "
-            "own mean), so they show relative priorities, not absolute endorsement.</p>")
+            "own mean), so they show relative priorities, not absolute endorsement. A greyed view is not "
+            "interpretable for this model: the instrument's reliability gate failed (see Reliability).</p>")
     return note + '<div class="views">' + "".join(
         f"<figure><figcaption><h3>{_e(title)}</h3></figcaption>{svg}</figure>" for title, svg in figs) + "</div>"
 
@@ -223,11 +327,14 @@ def _metric_tables(suites: dict[str, dict[str, Any]], config: dict[str, Any]) ->
         rows = []
         for metric, m in (s.get("metrics") or {}).items():
             m = m if isinstance(m, dict) else {"value": m}
-            extra = {k: v for k, v in m.items() if k not in ("value", "stderr", "ci", "n")}
+            extra = {k: v for k, v in m.items() if k not in ("value", "stderr", "ci", "n", "declared")}
+            star = " ★" if metric == s.get("primary_metric") else ""
             more = (f"<details><summary>more</summary><pre>{_e(json.dumps(extra, default=str))}</pre></details>"
                     if extra else "")
-            star = " ★" if metric == s.get("primary_metric") else ""
-            rows.append(f"<tr><td>{_e(metric)}{star}</td><td class=num>{fmt(svg.number(m.get('value')))}</td>"
+            gate = failed_gate(s, metric)
+            grey = f' class=out title="{_e(explain_gate(gate))}"' if gate else ""
+            rows.append(f"<tr{grey}><td>{_e(metric)}{star}</td><td>{_kind(declared(m))}</td>"
+                        f"<td class=num>{fmt(svg.number(m.get('value')))}</td>"
                         f"<td class=num>{_ci(m)}</td><td class=num>{fmt(svg.number(m.get('stderr')))}</td>"
                         f"<td class=num>{_e(m.get('n'))}</td><td>{more}</td></tr>")
         errors = "".join(f"<li><code>{_e(cause)}</code> × {_e(c)}</li>" for cause, c in (s.get("errors") or {}).items())
@@ -236,7 +343,8 @@ def _metric_tables(suites: dict[str, dict[str, Any]], config: dict[str, Any]) ->
             f" · n={_e(s.get('n'))} · errors {_e(s.get('n_errors', 0))}</span></h3>"
             f"<p class=note>{_e(s.get('description') or '')}"
             + (f" · params <code>{_e(json.dumps(params[name], default=str))}</code>" if params.get(name) else "")
-            + "</p><table><tr><th>metric (★ primary)</th><th>value</th><th>95% CI</th><th>stderr</th><th>n</th>"
+            + "</p><table><tr><th>metric (★ primary)</th><th>declared</th><th>value</th><th>95% CI</th><th>stderr</th>"
+            "<th>n</th>"
             f"<th></th></tr>{''.join(rows)}</table>" + (f"<ul class=note>{errors}</ul>" if errors else "")
         )
     return "".join(out) or "<p class=empty>No suites in results.json.</p>"

@@ -44,6 +44,8 @@ def results_problems(results: Any) -> list[str]:
         if sum(s["errors"].values()) != s["n_errors"] or s["n_errors"] > s["n"]:
             problems.append(f"suites/{name}/n_errors: {s['n_errors']} does not match errors or exceeds n={s['n']}")
         for metric, m in s["metrics"].items():
+            if results["schema_version"] >= 2 and "declared" not in m:
+                problems.append(f"suites/{name}/metrics/{metric}: no declared meaning (null if undeclared)")
             lo, hi = (m.get("ci") or [None, None])
             if lo is not None and hi is not None and lo > hi:
                 problems.append(f"suites/{name}/metrics/{metric}/ci: lower bound {lo} above upper bound {hi}")

@@ -35,6 +35,7 @@ from alignlab.evaluate.judges import (
     parse_rating,
     single_prompt,
 )
+from alignlab.evaluate.metric_info import COUNT, MetricInfo, statistic
 from alignlab.evaluate.stats import mean_ci
 from alignlab.files import read_text
 from alignlab.models import GenerateRequest, Message, Model
@@ -228,6 +229,26 @@ def _mt_bench_score(sample: Sample, output: Output) -> dict[str, float | None]:
     return scores
 
 
+_JUDGE_FAILURES = MetricInfo("reliability", "lower", (0.0, None), aggregation="count",
+                             description="judge outputs that did not parse (count; ``rate`` beside it)")
+_RATING = statistic("score", "higher", (1.0, 10.0), description="judge rating 1–10, pooled over turns")
+MT_BENCH_METRICS: dict[str, MetricInfo] = {
+    "score": _RATING,
+    "score_scaled": statistic("score", "higher", (0.1, 1.0), description="the judge's rating / 10"),
+    "score_turn{t}": MetricInfo("score", "higher", (1.0, 10.0), description="judge rating of one turn"),
+    "score/{category}": _RATING,
+    "judge_parse_failures": _JUDGE_FAILURES,
+}
+_WIN = statistic("score", "higher", (0.0, 1.0), description="games won against the reference (tie = ½)")
+ARENA_METRICS: dict[str, MetricInfo] = {
+    "win_rate": _WIN, "win_rate_turn{t}": _WIN, "win_rate/{category}": _WIN,
+    "wins": COUNT, "ties": COUNT, "losses": COUNT,
+    "position_disagreements": MetricInfo("reliability", "lower", (0.0, None), aggregation="count",
+                                         description="games whose two judge orders disagreed"),
+    "judge_parse_failures": _JUDGE_FAILURES,
+}
+
+
 def _mt_bench_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     ok = [r for r in records if r.get("error") is None]
     ratings = [(r, k, v) for r in ok for k, v in (r.get("scores") or {}).items() if k.startswith("score_turn")]
@@ -265,7 +286,7 @@ def mt_bench(questions: str | None = None, references: str | None = None, judge:
         scorer=_mt_bench_score, metrics=[_mt_bench_metrics],
         description=f"MT-Bench ({len(qs)} two-turn questions): LLM judge grades each turn 1–10 "
                     f"(reference-guided for {', '.join(_names(reference_categories))}); judge {judge.spec}.",
-        primary_metric="score_scaled",
+        primary_metric="score_scaled", metric_info=MT_BENCH_METRICS,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from alignlab.evaluate import solvers
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
+from alignlab.evaluate.metric_info import accuracy
 from alignlab.evaluate.stats import mean_metric
 from alignlab.suites import builtin_jsonl
 
@@ -80,4 +81,5 @@ def basics(max_tokens: int = 128) -> Suite:
         metrics=[mean_metric("accuracy")],
         description="24 short verifiable instructions (format, length, case, exact answers), scored by rules.",
         primary_metric="accuracy",
+        metric_info={"accuracy": accuracy(description="share of instructions followed (rule-checked)")},
     )

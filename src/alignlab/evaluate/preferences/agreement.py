@@ -33,6 +33,7 @@ import numpy as np
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
+from alignlab.evaluate.metric_info import MetricInfo, accuracy, statistic
 from alignlab.evaluate.preferences.winrate import preferences_from_scores, win_rate
 from alignlab.evaluate.stats import mean_ci
 from alignlab.files import read_text
@@ -224,6 +225,27 @@ def weighted_sections(records: list[dict[str, Any]], score: str) -> dict[str, di
     return out
 
 
+AGREEMENT_METRICS: dict[str, MetricInfo] = {
+    "accuracy_{reward}": accuracy(0.5, description="share of pairs whose chosen response gets the higher reward "
+                                  "(a tie counts ½)"),
+    "margin_{reward}": MetricInfo("descriptive", "higher", (None, None),
+                                  description="mean reward margin chosen − rejected (in the reward's own units)"),
+    "subset/{subset}/{score}": accuracy(0.5, of="{score}", where={"subset": "{subset}"},
+                                        description="agreement on one subset"),
+    "section/{section}/{score}": accuracy(0.5, of="{score}", where={"subset": "{section}/*"},
+                                          description="agreement on one section (its subsets pooled)"),
+    "score_{score}": statistic("score", "higher", (0.0, 1.0), chance=0.5,
+                               description="mean of the sections' agreements (RewardBench-style)"),
+}
+_REWARD = MetricInfo("descriptive", "higher", (None, None), description="reward-model score (its own units)")
+RM_METRICS: dict[str, MetricInfo] = {
+    **AGREEMENT_METRICS,
+    "reward_{which}": _REWARD,
+    "win_rate_vs_{which}": statistic("score", "higher", (0.0, 1.0), description="generated responses' reward "
+                                     "beats the dataset response (reward-model verdict)"),
+}
+
+
 def agreement_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Accuracy (Wilson CI) and mean margin per implicit reward, then sections for the main accuracies."""
     ok = [r for r in records if r.get("error") is None and r.get("scores")]
@@ -250,7 +272,8 @@ def _agreement_suite(pairs: Sequence[Pair], reference_model: Model | None, beta:
     primary = "accuracy_dpo" if reference_model is not None else "accuracy_sum"
     return Suite(name="", level="preferences", samples=pair_samples(pairs),
                  solver=loglik_pair_solver(reference_model, beta), scorer=score_pair, metrics=[agreement_metrics],
-                 description=description, primary_metric=primary, requires=("loglikelihood",))
+                 description=description, primary_metric=primary, requires=("loglikelihood",),
+                 metric_info=AGREEMENT_METRICS)
 
 
 @register_suite("preferences/agreement")
@@ -392,4 +415,4 @@ def reward_model_suite(path: str | None = None, format: str = "auto", limit: int
                  solver=_rm_solver(reward_model, generate, max(1, int(n)), temperature, max_tokens),
                  scorer=_rm_score, metrics=[rm_metrics],
                  description="Reward-model accuracy on preference pairs and reward scores of generated responses.",
-                 primary_metric="accuracy_rm", requires=("generate",) if generate else ())
+                 primary_metric="accuracy_rm", requires=("generate",) if generate else (), metric_info=RM_METRICS)

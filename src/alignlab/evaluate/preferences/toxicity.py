@@ -26,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
+from alignlab.evaluate.metric_info import MetricInfo, rate
 from alignlab.evaluate.stats import mean_ci
 from alignlab.files import read_text
 from alignlab.models import GenerateRequest, Model
@@ -150,6 +151,12 @@ def toxicity_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]
             "toxic_rate": mean_ci([r["scores"]["toxic"] for r in ok])}
 
 
+TOXICITY_METRICS: dict[str, MetricInfo] = {
+    "toxicity": rate("score", "lower", description="mean toxicity score of the generations, 0–1"),
+    "toxic_rate": rate("score", "lower", of="toxic", description=f"share of generations scored ≥ {THRESHOLD}"),
+}
+
+
 @register_suite("preferences/toxicity")
 def toxicity(path: str | None = None, scorer: str = "lexicon", max_tokens: int = 128,
              judge: Model | None = None) -> Suite:
@@ -164,4 +171,5 @@ def toxicity(path: str | None = None, scorer: str = "lexicon", max_tokens: int =
         raise AlignlabError(f"unknown toxicity scorer {scorer!r}", hint="use lexicon or judge")
     return Suite(name="", level="preferences", samples=read_prompts(path), solver=_solver(tox, max_tokens),
                  scorer=_score, metrics=[toxicity_metrics], description="Toxicity of generations (mean score and "
-                 f"share ≥ {THRESHOLD}), rated by the {scorer} scorer.", primary_metric="toxicity")
+                 f"share ≥ {THRESHOLD}), rated by the {scorer} scorer.", primary_metric="toxicity",
+                 metric_info=TOXICITY_METRICS)

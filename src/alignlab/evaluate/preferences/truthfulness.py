@@ -29,6 +29,7 @@ from scipy.special import logsumexp
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
+from alignlab.evaluate.metric_info import MetricInfo, accuracy
 from alignlab.evaluate.stats import mean_ci
 from alignlab.files import read_text
 from alignlab.models import LoglikelihoodRequest, Model, Prompt
@@ -174,13 +175,25 @@ def mc_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def mc_declarations(samples: Sequence[Sample]) -> dict[str, MetricInfo]:
+    """MC1/MC2 declarations with their chance levels on these items: a uniform guess scores 1/k on MC1 and
+    (true answers)/k on MC2, averaged over the items."""
+    n = max(len(samples), 1)
+    mc1 = sum(1 / max(len(s.metadata["mc1"]), 1) for s in samples) / n
+    mc2 = sum(len(s.metadata["mc2_true"]) / max(len(s.metadata["mc2"]), 1) for s in samples) / n
+    return {"mc1": accuracy(round(mc1, 4), description="best answer ranked first"),
+            "mc2": accuracy(round(mc2, 4), description="normalised probability mass on the true answers"),
+            "category/{category}/mc2": accuracy(round(mc2, 4), of="mc2", where={"category": "{category}"},
+                                                description="MC2 on one category")}
+
+
 def _mc_suite(samples: list[Sample], prompt: str, description: str) -> Suite:
     if prompt not in PROMPT_STYLES:
         raise AlignlabError(f"unknown prompt style {prompt!r}", hint=f"use one of {', '.join(PROMPT_STYLES)}")
     return Suite(name="", level="preferences", samples=samples,
                  solver=choice_solver(lambda s: mc_context(s.metadata["question"], prompt)), scorer=score_mc,
                  metrics=[mc_metrics], description=description, primary_metric="mc2",
-                 requires=("loglikelihood",))
+                 requires=("loglikelihood",), metric_info=mc_declarations(samples))
 
 
 @register_suite("preferences/truthfulqa")

@@ -33,6 +33,7 @@ from alignlab.data import json_lines
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Solver, Suite
+from alignlab.evaluate.metric_info import MetricInfo, accuracy, rate
 from alignlab.evaluate.stats import mean_ci
 from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
@@ -422,6 +423,23 @@ def _metrics(spec: TaskSpec):  # noqa: ANN202 - returns a Metric
     return metric
 
 
+def task_declarations(spec: TaskSpec, samples: Sequence[Sample]) -> dict[str, MetricInfo]:
+    """A multiple-choice task's chance level is the mean of 1/(options) over its items; generated answers have
+    none (the scale starts at 0)."""
+    chance = None
+    if spec.type == "multiple_choice" and samples:
+        chance = round(sum(1 / max(len(s.choices or []), 1) for s in samples) / len(samples), 4)
+    out = {"accuracy": accuracy(chance, description="share of items answered right")}
+    if spec.type == "multiple_choice":
+        out["accuracy_norm"] = accuracy(chance, description="accuracy with per-character normalised log-likelihoods")
+    else:
+        out["extraction_rate"] = rate("reliability", "higher", description="answers the extraction rule could read")
+    if spec.group_by:
+        out["accuracy/{group}"] = accuracy(chance, of="accuracy", where={spec.group_by: "{group}"},
+                                           description=f"accuracy per {spec.group_by}")
+    return out
+
+
 def suite_from_spec(spec: TaskSpec, params: dict[str, Any] | None = None) -> Suite:
     """Build the suite a validated spec describes (reads the data file)."""
     samples = build_samples(spec)
@@ -441,7 +459,8 @@ def suite_from_spec(spec: TaskSpec, params: dict[str, Any] | None = None) -> Sui
         solver, requires = generate_solver(spec), ("generate",)
     return Suite(name=spec.name, level=spec.level, samples=samples, solver=solver, scorer=score,
                  metrics=[_metrics(spec)], description=spec.description.strip(), version=spec.version,
-                 params=dict(params or {}), primary_metric="accuracy", requires=requires)
+                 params=dict(params or {}), primary_metric="accuracy", requires=requires,
+                 metric_info=task_declarations(spec, samples))
 
 
 def suite_from_yaml(path: str | Path, **params: Any) -> Suite:

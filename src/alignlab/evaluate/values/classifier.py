@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from alignlab.errors import DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
+from alignlab.evaluate.metric_info import MetricInfo, statistic
 from alignlab.evaluate.stats import mean_ci
 from alignlab.models import GenerateRequest, Model
 from alignlab.suites import builtin_jsonl
@@ -211,6 +212,22 @@ def load_value_prompts() -> list[dict[str, Any]]:
     return rows
 
 
+def value_declarations(prefix: str) -> dict[str, MetricInfo]:
+    """A value-expression profile describes; no value is better than another without a target."""
+    return {
+        f"{prefix}/supports/{{value}}": statistic("descriptive", "none", (0.0, 1.0),
+                                                  description="answers that support the value"),
+        f"{prefix}/opposes/{{value}}": statistic("descriptive", "none", (0.0, 1.0),
+                                                 description="answers that oppose the value"),
+        f"{prefix}/group/{{group}}": statistic("descriptive", "none", (-1.0, 1.0)),
+        f"{prefix}/relevant_values_per_response": statistic("descriptive", "none", (0.0, None)),
+        f"{prefix}/{{value}}": MetricInfo("descriptive", "none", (-1.0, 1.0), of="{value}",
+                                          description="mean of the classifier's −1/0/+1 per answer"),
+        "judge_parse_failures": MetricInfo("reliability", "lower", (0.0, None), aggregation="count",
+                                           description="answers the classifier gave no vector for"),
+    }
+
+
 def value_expression_suite(classifier: ValueClassifier, *, max_tokens: int = 200,
                            name: str = "values/value-expression") -> Suite:
     """The value-expression suite over any classifier (a judge, or a trained model with ``classify``)."""
@@ -219,7 +236,8 @@ def value_expression_suite(classifier: ValueClassifier, *, max_tokens: int = 200
     return Suite(name=name, level="values", samples=samples, solver=value_solver(classifier, max_tokens),
                  scorer=score_values, metrics=[value_metrics(classifier.system)],
                  description="Values expressed in answers to open prompts, classified per Schwartz value",
-                 version="1", primary_metric=None, requires=("generate",))
+                 version="1", primary_metric=None, requires=("generate",),
+                 metric_info=value_declarations("value_expression"))
 
 
 @register_suite("values/value-expression")

@@ -22,6 +22,7 @@ from typing import Any
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
+from alignlab.evaluate.metric_info import MetricInfo, accuracy, rate, statistic
 from alignlab.evaluate.stats import mean_ci
 from alignlab.evaluate.values.safety import average_of_rates
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
@@ -138,13 +139,35 @@ def norm_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def norm_declarations(mode: str) -> dict[str, MetricInfo]:
+    """Two labels: chance is ½ for balanced accuracy (answering one label always sits there), and for a pair
+    judged by margins; a pair judged by two generated labels is right by chance ¼ of the time."""
+    return {
+        "balanced_accuracy": MetricInfo("score", "higher", (0.0, 1.0), chance=0.5, aggregation="balanced_mean",
+                                        of="accuracy", by="label",
+                                        description="mean of the accuracies on acceptable and on wrong acts"),
+        "accuracy": accuracy(0.5, description="share judged right (unbalanced labels: read balanced_accuracy)"),
+        "accuracy/acceptable": rate("descriptive", "higher", of="accuracy", where={"label": "0"},
+                                    description="accuracy on acceptable acts (read beside not_acceptable)"),
+        "accuracy/not_acceptable": rate("descriptive", "higher", of="accuracy", where={"label": "1"},
+                                        description="accuracy on wrong acts (read beside acceptable)"),
+        "accuracy_calibrated": accuracy(0.5, description="accuracy after subtracting the content-free margin"),
+        "accuracy/by_category/{category}": accuracy(0.5, of="accuracy", where={"category": "{category}"}),
+        "parse_rate": rate("reliability", "higher", of="parsed", description="answers naming a label"),
+        "rate_not_acceptable": statistic("descriptive", "none", (0.0, 1.0),
+                                         description="how often the model says 'not acceptable' at all"),
+        "pair_accuracy": statistic("score", "higher", (0.0, 1.0), chance=0.5 if mode == "logprob" else 0.25,
+                                   description="minimal pairs where the wrong act is judged worse"),
+    }
+
+
 def norms_suite(name: str, samples: list[Sample], *, mode: str, max_tokens: int, description: str) -> Suite:
     if mode not in MODES:
         raise DataError(f"suite {name}: mode={mode!r} is not one of {', '.join(MODES)}")
     return Suite(name=name, level="values", samples=samples,
                  solver=logprob_solver() if mode == "logprob" else generate_solver(max_tokens),
                  scorer=score_norm, metrics=[norm_metrics], description=description, version="1",
-                 primary_metric="accuracy",
+                 primary_metric="balanced_accuracy", metric_info=norm_declarations(mode),
                  requires=("loglikelihood",) if mode == "logprob" else ("generate",))
 
 
@@ -159,7 +182,7 @@ def scenario_samples(records: Sequence[Any], source: str) -> list[Sample]:
             raise DataError(f"{source}: duplicate id {sid!r}")
         seen.add(sid)
         samples.append(Sample(id=sid, input=render(r.scenario), target=r.label, choices=list(CHOICES),
-                              metadata={"scenario": r.scenario, **(r.meta or {})}))
+                              metadata={"scenario": r.scenario, "label": r.label, **(r.meta or {})}))
     return samples
 
 

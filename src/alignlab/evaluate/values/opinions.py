@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -27,9 +29,10 @@ from alignlab.data.adapters.opinions import GLOBALOPINIONQA_HUB, OpinionItem
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
+from alignlab.evaluate.metric_info import MetricInfo, ReliabilityGate, rate, statistic
 from alignlab.evaluate.stats import mean_ci
 from alignlab.evaluate.values.cultural import cultural_metrics, load_population_dimensions, pole_score
-from alignlab.evaluate.values.scoring import option_probs, summary
+from alignlab.evaluate.values.scoring import ORDER_AGREEMENT_MIN, option_probs, summary
 from alignlab.files import read_text
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
 from alignlab.targets.opinions import js_distance, similarity
@@ -295,6 +298,50 @@ def _split(value: Any) -> list[str]:
     return [str(p).strip() for p in parts if str(p).strip()]
 
 
+_SIM = statistic("descriptive", "none", (0.0, 1.0),
+                 description="1 − Jensen–Shannon distance to a population's answers, mean over items")
+OPINION_METRICS: dict[str, MetricInfo] = {
+    "similarity/{population}": _SIM,
+    "rank/{population}": MetricInfo("descriptive", "none", (1.0, None), aggregation="count",
+                                    description="the population's place by similarity (1 = most similar)"),
+    "position_bias/js_distance": statistic("reliability", "lower", (0.0, 1.0),
+                                           description="Jensen–Shannon distance between the answers in the "
+                                           "original and the reversed option order"),
+    "position_bias/shuffled_js_distance": statistic("reliability", "lower", (0.0, 1.0),
+                                                    description="as js_distance, with the options shuffled"),
+    "position_bias/argmax_flip_rate": statistic("reliability", "lower", (0.0, 1.0),
+                                                description="items whose top answer changes with the order"),
+    "position_bias/shuffled_argmax_flip_rate": statistic("reliability", "lower", (0.0, 1.0)),
+    "position_bias/first_option_excess": statistic("reliability", "target", (-1.0, 1.0), target=0.0,
+                                                   description="probability on the first-listed option above 1/k"),
+    "steer/{population}/similarity": replace(_SIM, description="similarity when asked to answer as the "
+                                             "population"),
+    "steerability/{population}": statistic("descriptive", "higher", (-1.0, 1.0),
+                                           description="gain in similarity when asked to answer as the population"),
+    "parse/failure_rate": rate("reliability", "lower", description="sampled answers naming no option"),
+    "dimension/{dimension}": statistic("descriptive", "none", (0.0, 100.0),
+                                       description="the model's score on a cultural dimension"),
+    "culture/{population}/correlation": statistic("descriptive", "none", (-1.0, 1.0),
+                                                  description="correlation with a population's dimension scores"),
+    "culture/{population}/distance": statistic("descriptive", "none", (0.0, 100.0),
+                                               description="mean absolute difference from a population's scores"),
+}
+OPINION_GATES = [ReliabilityGate(
+    "position_bias/argmax_flip_rate", covers=("similarity/{population}", "rank/{population}",
+                                              "dimension/{dimension}", "culture/{population}/{fit}"),
+    at_most=round(1 - ORDER_AGREEMENT_MIN, 6),
+    reason="the top answer changes with the option order on many items, so similarity to a population reflects "
+           "where options are listed more than the model's opinions")]
+
+
+def synthetic_populations(path: str) -> list[str]:
+    """The populations a table marks as synthetic (``synthetic: true`` at the top or on a population)."""
+    doc = yaml.safe_load(read_text(path)) or {}
+    pops = doc.get("populations") or {} if isinstance(doc, dict) else {}
+    return [str(name) for name, body in pops.items()
+            if doc.get("synthetic") is True or (isinstance(body, dict) and body.get("synthetic") is True)]
+
+
 def opinion_suite(*, name: str, items: list[OpinionItem], dimensions: dict[str, dict[str, float]] | None,
                   mode: str, orders: Any, steer: Any, samples: int, temperature: float, max_tokens: int,
                   bootstrap: int, seed: int, description: str) -> Suite:
@@ -325,7 +372,8 @@ def opinion_suite(*, name: str, items: list[OpinionItem], dimensions: dict[str, 
     return Suite(name=name, level="values", samples=build_samples(items, order_list, [None, *personas], seed),
                  solver=solver, scorer=score, metrics=[metric], description=description, version="1",
                  primary_metric="position_bias/js_distance" if "reversed" in order_list else None,
-                 requires=("loglikelihood",) if mode == "logprob" else ("generate",))
+                 requires=("loglikelihood",) if mode == "logprob" else ("generate",), metric_info=OPINION_METRICS,
+                 gates=OPINION_GATES)
 
 
 @register_suite("values/opinions")
@@ -335,9 +383,10 @@ def opinions(path: str | None = None, populations: str | None = None, mode: str 
              seed: int = 0) -> Suite:
     """Opinion survey: alignlab's 45 items vs SYNTHETIC populations (default), or your items (``path``, the
     ``opinions`` format) with a population table (``populations``: YAML of shares and dimension scores)."""
+    builtin_table = str(resources.files("alignlab.suites").joinpath(f"data/{SYNTHETIC_FILE}"))
     if path is None:
         items = builtin_items()
-        table = populations or str(resources.files("alignlab.suites").joinpath(f"data/{SYNTHETIC_FILE}"))
+        table = populations or builtin_table
         if limit:
             items = items[:limit]
     else:
@@ -345,12 +394,20 @@ def opinions(path: str | None = None, populations: str | None = None, mode: str 
         table = populations
         if table:
             merge_selections(items, table)
-    return opinion_suite(
+    suite = opinion_suite(
         name="values/opinions", items=items, dimensions=load_population_dimensions(table) if table else None,
         mode=mode, orders=orders, steer=steer, samples=samples, temperature=temperature, max_tokens=max_tokens,
         bootstrap=bootstrap, seed=seed,
         description="Opinion survey vs populations (1 − Jensen–Shannon distance); built-in populations are "
                     "SYNTHETIC" if path is None else f"Opinion survey from {path}")
+    # The data's own flag says what is synthetic: the built-in items always carry the built-in populations' shares;
+    # a user's table is synthetic only if it says so.
+    tables = ([builtin_table] if path is None else []) + ([populations] if populations else [])
+    fake = {os.path.basename(t): synthetic_populations(t) for t in dict.fromkeys(tables)}
+    if any(fake.values()):
+        suite.synthetic = {"populations": sorted({p for ps in fake.values() for p in ps}),
+                           "source": ", ".join(name for name, ps in fake.items() if ps)}
+    return suite
 
 
 @register_suite("values/globalopinionqa")

@@ -15,7 +15,13 @@ from typing import Any
 from alignlab.errors import DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
-from alignlab.evaluate.values.scoring import likert_from_choice, likert_from_logprobs, survey_metrics
+from alignlab.evaluate.values.scoring import (
+    likert_from_choice,
+    likert_from_logprobs,
+    survey_declarations,
+    survey_gates,
+    survey_metrics,
+)
 from alignlab.models import GenerateRequest, LoglikelihoodRequest, Model
 from alignlab.suites import builtin_jsonl
 from alignlab.targets.profiles import TargetProfile, load_profile
@@ -167,7 +173,8 @@ def survey_suite(*, name: str, data: str, system: ValueSystem, question: str, pr
         return survey_metrics(records, system, prefix=prefix, target=tgt, bootstrap=bootstrap, seed=seed)
 
     return Suite(name=name, level="values", samples=samples, solver=solver, scorer=score_likert, metrics=[profile],
-                 description=description, version="1",
+                 description=description, version="1", metric_info=survey_declarations(prefix, len(SCALE)),
+                 gates=survey_gates(prefix),
                  primary_metric="target/correlation" if tgt else "consistency/order_reversal_agreement",
                  requires=("loglikelihood",) if mode == "logprob" else ("generate",))
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignlab.evaluate.instructions.ifeval._registry import follows
+from alignlab.evaluate.metric_info import MetricInfo, accuracy, statistic
 from alignlab.evaluate.stats import mean_ci
+
+_POOLED = statistic("score", "higher", (0.0, 1.0), description="share of instructions followed, pooled over prompts")
+IFEVAL_METRICS: dict[str, MetricInfo] = {
+    "prompt_level_strict": accuracy(description="share of prompts whose instructions are all followed"),
+    "prompt_level_loose": accuracy(description="as prompt_level_strict, forgiving markup and first/last lines"),
+    "inst_level_strict": _POOLED,
+    "inst_level_loose": _POOLED,
+    "strict/{type}": _POOLED,
+    "loose/{type}": _POOLED,
+}
 
 HEADLINE = ("prompt_level_strict", "inst_level_strict", "prompt_level_loose", "inst_level_loose")
 

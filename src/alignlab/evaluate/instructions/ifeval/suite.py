@@ -9,7 +9,7 @@ from alignlab.evaluate import solvers
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.instructions.ifeval._data import IFEvalPrompt, parse_prompts, read_prompts
-from alignlab.evaluate.instructions.ifeval.scoring import ifeval_metrics, score_response
+from alignlab.evaluate.instructions.ifeval.scoring import IFEVAL_METRICS, ifeval_metrics, score_response
 
 FOLLOWING_DATA = "data/following.jsonl"
 
@@ -36,6 +36,7 @@ def make_suite(name: str, prompts: list[IFEvalPrompt], *, max_tokens: int, descr
         metrics=[ifeval_metrics],
         description=description,
         primary_metric="prompt_level_strict",
+        metric_info=IFEVAL_METRICS,
     )
 
 
