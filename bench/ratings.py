@@ -3,7 +3,11 @@
 Side by side in one run: the shipped path (battles aggregated into (a, b, outcome) cells, multinomial resampling of
 cell counts, all rounds fitted in one batched Newton solve), the same fit looped round by round, and a row-level
 bootstrap refitting a logistic regression on the 200k-row design matrix (scipy L-BFGS; timed on a few rounds and
-scaled to 1,000). Accuracy against the true strengths is reported too.
+scaled to 1,000). Peers in the same run: the whole `alignlab ratings` command as a process (start-up included), and
+FastChat's released bootstrap (`fschat` 0.2.36 from PyPI, installed into its own venv: `get_bootstrap_result` with
+`compute_elo_mle_with_tie`, row resampling + scikit-learn's logistic regression; timed on a few rounds and scaled to
+1,000). Its newer `compute_bootstrap_bt` (aggregated counts, FastChat PR 3523) is not in any PyPI release, so it is
+not run. Accuracy against the true strengths is reported too.
 
     python bench/ratings.py            # the full benchmark (~1 minute on 2 cores)
     python bench/ratings.py --quick    # 20,000 battles
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_section  # noqa: E402
+from _venv import TORCH, venv_python  # noqa: E402
 from alignlab.evaluate.preferences import leaderboard, read_battles, to_elo  # noqa: E402
 from alignlab.evaluate.preferences._bt import bootstrap_bt, fit_bt, win_matrix  # noqa: E402
 
@@ -63,6 +69,35 @@ def row_bootstrap_round(a: np.ndarray, b: np.ndarray, y: np.ndarray, m: int, rng
     return minimize(nll, np.zeros(m - 1), jac=True, method="L-BFGS-B", options={"gtol": 1e-8}).x
 
 
+# elo_analysis imports fastchat.model, which imports torch and transformers
+FASTCHAT = ["fschat==0.2.36", TORCH, "transformers", "pandas", "scikit-learn", "plotly", "pytz", "tqdm", "psutil"]
+FASTCHAT_DRIVER = """
+import sys, time, pandas as pd
+from fastchat.serve.monitor.elo_analysis import compute_elo_mle_with_tie, get_bootstrap_result
+battles = pd.read_json(sys.argv[1], lines=True)
+t = time.perf_counter()
+get_bootstrap_result(battles, compute_elo_mle_with_tie, int(sys.argv[2]))
+print(time.perf_counter() - t)
+"""
+
+
+def fastchat_bootstrap(path: Path, rounds: int) -> float:
+    """Seconds FastChat's released bootstrap takes for ``rounds`` rounds on the battles in ``path``."""
+    py = venv_python("fschat-0.2.36", FASTCHAT)
+    out = subprocess.run([str(py), "-c", FASTCHAT_DRIVER, str(path), str(rounds)], check=True, capture_output=True,
+                         text=True, env={**os.environ, "TQDM_DISABLE": "1"})
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def command_seconds(path: Path, rounds: int) -> float:
+    """Wall time of ``alignlab ratings PATH`` as a new process, start-up included."""
+    exe = Path(sys.executable).with_name("alignlab")
+    t = time.perf_counter()
+    subprocess.run([str(exe), "ratings", str(path), "-b", str(rounds), "-f", "csv"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
 def timed(fn, *args, **kwargs):  # noqa: ANN001, ANN201
     t = time.perf_counter()
     out = fn(*args, **kwargs)
@@ -75,16 +110,17 @@ def main() -> None:
     ap.add_argument("--battles", type=int, default=200_000)
     ap.add_argument("--models", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=1000)
+    ap.add_argument("--fastchat-rounds", type=int, default=5, help="FastChat rounds timed (then scaled)")
     args = ap.parse_args()
     n = 20_000 if args.quick else args.battles
     m, rounds = args.models, args.rounds
     load_before = os.getloadavg()[0]
 
     rows, theta_true = synthetic(n, m)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "battles.jsonl"
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        battles, t_read = timed(read_battles, path)
+    tmp = tempfile.TemporaryDirectory()
+    path = Path(tmp.name) / "battles.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    battles, t_read = timed(read_battles, path)
     a, b, y = battles.a, battles.b, battles.outcome
     order = np.array([int(name.split("-")[1]) for name in battles.models])  # reader order -> true index
     truth = theta_true[order]
@@ -109,6 +145,9 @@ def main() -> None:
                      style_b=np.stack([lengths[1], zeros, zeros, zeros], 1))
     style_rounds = max(rounds // 10, 1)
     _, t_style = timed(leaderboard, styled, bootstrap=style_rounds, seed=0, style_control=True)
+    t_command = command_seconds(path, rounds)
+    t_fastchat = fastchat_bootstrap(path, args.fastchat_rounds) / args.fastchat_rounds * rounds
+    tmp.cleanup()
     load_after = os.getloadavg()[0]
 
     rating, truth_elo = to_elo(theta, battles.models), to_elo(truth, battles.models)
@@ -134,11 +173,16 @@ Load average (1 min) on this shared machine: {load_before:.1f} before, {load_aft
 | {t_rows / k_rows * rounds:.0f} |
 | `leaderboard()` end to end: MLE + {rounds:,}-round bootstrap + ranks + online Elo | {t_board:.2f} |
 | **`alignlab ratings` work: read + `leaderboard()`** | **{end_to_end:.2f}** |
+| **`alignlab ratings FILE -f csv` as a new process (start-up, read, fit, bootstrap, output)** | **{t_command:.2f}** |
+| FastChat 0.2.36 `get_bootstrap_result(compute_elo_mle_with_tie)`, {rounds:,} rounds (scaled from \
+{args.fastchat_rounds}) | {t_fastchat:.0f} |
+| **FastChat's bootstrap / alignlab's bootstrap** | **{t_fastchat / t_boot:.0f}×** |
 | `leaderboard(style_control=True)`, {style_rounds} rounds (batched chord refits over all battles) | {t_style:.2f} |
 
 Recovery of the true strengths: Spearman rho = {rho:.4f}; |rating - truth| mean {err.mean():.1f}, max
 {err.max():.1f} Elo points; 95% bootstrap CIs cover the true rating for {coverage:.0%} of models; median CI width
-{np.median(hi - lo):.1f} Elo points. Target: bootstrap under 30 s on 2 cores.
+{np.median(hi - lo):.1f} Elo points. Targets (issue 20): the command ≤ 1.5 s end to end on 2 idle cores, the bootstrap
+≥ 3× FastChat's.
 """
     write_section("ratings", body)
 
