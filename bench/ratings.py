@@ -70,7 +70,8 @@ def row_bootstrap_round(a: np.ndarray, b: np.ndarray, y: np.ndarray, m: int, rng
 
 
 # elo_analysis imports fastchat.model, which imports torch and transformers
-FASTCHAT = ["fschat==0.2.36", TORCH, "transformers", "pandas", "scikit-learn", "plotly", "pytz", "tqdm", "psutil"]
+FASTCHAT = ["fschat==0.2.36", TORCH, "transformers", "accelerate", "pandas", "scikit-learn", "plotly", "pytz", "tqdm",
+            "psutil"]
 FASTCHAT_DRIVER = """
 import sys, time, pandas as pd
 from fastchat.serve.monitor.elo_analysis import compute_elo_mle_with_tie, get_bootstrap_result
@@ -83,7 +84,7 @@ print(time.perf_counter() - t)
 
 def fastchat_bootstrap(path: Path, rounds: int) -> float:
     """Seconds FastChat's released bootstrap takes for ``rounds`` rounds on the battles in ``path``."""
-    py = venv_python("fschat-0.2.36", FASTCHAT)
+    py = venv_python("fschat", FASTCHAT)
     out = subprocess.run([str(py), "-c", FASTCHAT_DRIVER, str(path), str(rounds)], check=True, capture_output=True,
                          text=True, env={**os.environ, "TQDM_DISABLE": "1"})
     return float(out.stdout.strip().splitlines()[-1])
