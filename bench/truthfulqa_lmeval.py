@@ -97,17 +97,16 @@ def run_alignlab(weights: Path, n: int, out: Path) -> tuple[float, dict, dict]:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     dt = time.perf_counter() - t0
-    results = json.loads((out / "results.json").read_text())
-    metrics = next(s["metrics"] for s in results["suites"].values()) if "suites" in results else None
-    if metrics is None:
-        metrics = next(iter(results["levels"].values()))["preferences/truthfulqa"]["metrics"]
-    acc = {k: metrics[k]["value"] for k in ("mc1", "mc2")}
     logliks: dict[tuple[str, str], float] = {}
+    scores: dict[str, list[float]] = {"mc1": [], "mc2": []}
     for f in out.rglob("truthfulqa.jsonl"):
         for line in f.read_text().splitlines():
             rec = json.loads(line)
-            for c, lp in zip(rec["choices"], rec["output"]["logprobs"], strict=True):
+            for c, lp in zip(rec["choices"], rec["logprobs"], strict=True):
                 logliks[(rec["input"], c)] = lp
+            for k in scores:
+                scores[k].append(rec["scores"][k])
+    acc = {k: sum(v) / len(v) for k, v in scores.items()}
     return dt, acc, logliks
 
 
