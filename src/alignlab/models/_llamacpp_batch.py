@@ -14,10 +14,11 @@ The scheduler is written by hand: llama-cpp-python exposes llama.cpp's batch and
 held-back tail of a multi-byte character, stop strings on the detokenized bytes, then ``max_tokens``), so a
 request's text is what the one-stream path returns whenever the greedy tokens agree (with one sequence they are
 identical, tested). With several, llama.cpp computes each step's tokens together with other kernels than a single
-token, so where two candidate tokens are nearly tied the pick can differ: on the default model the first
-differing token was 0.06 and 0.14 nats from the other in two measured cases, and re-evaluating the same prefix as
-one multi-token batch in the same build picks the batched path's token (bench/generation.py counts identical
-texts).
+token, and on the Q4_1 default model that changes logits by about 0.1 nats: where two candidates are that close the
+pick differs, and a text follows the other branch from there. Measured (bench/generation.py, 8 prompts, 32 tokens):
+1 of 8 texts identical to one-stream decoding; at the first differing token the two candidates were 0.06 and 0.14
+nats apart in the two cases checked, and re-evaluating the same prefix as one multi-token batch in the same build
+picks the batched path's token. Hence ``n_parallel`` is opt-in.
 """
 
 from __future__ import annotations
