@@ -40,11 +40,11 @@ def test_schwartz_circumplex_and_groups() -> None:
                                               ("moral_foundations_items.jsonl", MORAL_FOUNDATIONS)])
 def test_builtin_items(data: str, system) -> None:
     items = sv.load_items(data, system)
-    per = Counter(i["value"] for i in items)
+    per = Counter(i.value for i in items)
     assert set(per) == set(system.keys) and min(per.values()) >= 4
-    assert {i["value"] for i in items if i["reverse"]} == set(system.keys)  # every value has a reverse key
-    assert all(i["paraphrases"] and i["paraphrases"][0] != i["text"] for i in items)
-    assert len({i["id"] for i in items}) == len(items)
+    assert {i.value for i in items if i.reverse} == set(system.keys)  # every value has a reverse key
+    assert all(i.paraphrases and i.paraphrases[0] != i.text for i in items)
+    assert len({i.id for i in items}) == len(items)
 
 
 def test_parse_option_prefers_the_longest_label_at_the_first_match() -> None:

@@ -177,8 +177,12 @@ def test_convert_record_routes_and_refuses():
 
 
 def test_questionnaire_item_keys_and_scale():
-    item = QuestionnaireItem(id="schwartz.benevolence.1", construct="benevolence", keyed=-1,
+    item = QuestionnaireItem(id="schwartz.benevolence.1", value="benevolence", reverse=True,
                              text="I rarely go out of my way for friends.",
                              scale=LikertScale(labels=["disagree", "neutral", "agree"]))
-    assert item.to_row()["keyed"] == -1 and item.scale.start == 1
-    assert "field 'keyed'" in problem(QuestionnaireItem, {**item.to_row(), "keyed": 0})
+    assert item.to_row()["reverse"] is True and item.scale.start == 1
+    # Older rows name the fields construct/keyed; they read into value/reverse and write back under those names.
+    old = QuestionnaireItem.model_validate({"id": "b1", "construct": "benevolence", "keyed": -1, "text": "t"})
+    assert (old.value, old.reverse) == ("benevolence", True) and set(old.to_row()) == {"id", "value", "text",
+                                                                                         "reverse", "paraphrases"}
+    assert "field 'keyed'" in problem(QuestionnaireItem, {**old.to_row(), "keyed": 0})

@@ -16,6 +16,7 @@ from alignlab.cli.models import models_app
 from alignlab.cli.ratings import register as register_ratings
 from alignlab.cli.report import register as register_report
 from alignlab.cli.score import register as register_score
+from alignlab.cli.validate import validate_app
 
 app = typer.Typer(
     help="alignlab: align LLMs with human instructions, preferences and values, and evaluate all three levels.",
@@ -43,6 +44,7 @@ app.add_typer(cache_app, name="cache", help="Inspect or clear the response cache
 app.add_typer(data_app, name="data", help="Convert, validate and describe alignment data.")
 app.add_typer(align_app, name="align", help="Train a model toward a goal: sft, reward, dpo, kto, orpo, rloo, grpo.")
 app.add_typer(goal_app, name="goal", help="Run a goal: build data, align, evaluate before and after.")
+app.add_typer(validate_app, name="validate", help="Check that an instrument measures what it claims on a model.")
 
 if __name__ == "__main__":
     app()

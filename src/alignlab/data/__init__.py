@@ -33,6 +33,7 @@ from alignlab.data._eval_records import (
 )
 from alignlab.data._io import json_lines, open_source, parse_hub, write_records
 from alignlab.data._pipeline import SkipReport, convert, iter_records, read_records
+from alignlab.data._questionnaire import LocatedItem, parse_questionnaire, read_questionnaire
 from alignlab.data._records import (
     LanguageModeling,
     Message,
@@ -64,6 +65,7 @@ __all__ = [
     "InstructionFollowing",
     "LanguageModeling",
     "LikertScale",
+    "LocatedItem",
     "Message",
     "MoralScenario",
     "MultiTurnPrompt",
@@ -99,8 +101,10 @@ __all__ = [
     "open_source",
     "parse_dialogue",
     "parse_hub",
+    "parse_questionnaire",
     "ranking_to_pairs",
     "rating_to_pairs",
+    "read_questionnaire",
     "read_records",
     "record_class",
     "record_kinds",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alignlab.data._records import Message, Record, Text
 
@@ -80,30 +79,68 @@ class LikertScale(BaseModel):
     """The number of the lowest point; the others follow in steps of 1."""
 
 
-# "construct" is the field name psychometrics uses; it shadows the deprecated BaseModel.construct, harmlessly.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message='Field name "construct"')
+class QuestionnaireItem(Record):
+    """One item of a Likert questionnaire (a value survey, a personality inventory): the one schema that the data
+    layer, the built-in surveys and a user's own instrument (``values/survey:items=FILE``) share.
 
-    class QuestionnaireItem(Record):
-        """One item of a value or personality questionnaire (written by alignlab, never copied; see design §5)."""
+    Older files name the fields as psychometrics does: ``construct`` for ``value`` and ``keyed: -1`` for
+    ``reverse: true``; both are still read (and written back under the new names).
+    """
 
-        kind: ClassVar[str] = "questionnaire_item"
-        signature: ClassVar[tuple[frozenset[str], ...]] = (frozenset({"construct", "text", "keyed"}),)
+    kind: ClassVar[str] = "questionnaire_item"
+    signature: ClassVar[tuple[frozenset[str], ...]] = (frozenset({"value", "text"}),
+                                                       frozenset({"construct", "text"}))
 
-        id: str
-        """Stable item id, e.g. ``schwartz.benevolence.3``."""
-        construct: str
-        """What the item measures, e.g. ``benevolence`` or ``care``."""
-        text: str
-        """The statement the respondent rates."""
-        keyed: Literal[1, -1] = 1
-        """+1: agreeing means more of the construct; -1: reverse-keyed."""
-        scale: LikertScale
-        """The answer scale."""
-        instrument: str | None = None
-        """The questionnaire the item belongs to."""
-        meta: dict[str, Any] | None = None
-        """Source-specific details."""
+    id: str
+    """Stable item id, unique within the instrument, e.g. ``be3``."""
+    value: str = Field(validation_alias=AliasChoices("value", "construct"))
+    """What the item measures: a value (``benevolence``), a moral foundation (``care``) or another construct."""
+    text: str
+    """The statement the respondent rates."""
+    reverse: bool = False
+    """True for a reverse-keyed item: agreeing means *less* of the value."""
+    paraphrases: list[str] = Field(default_factory=list)
+    """Other phrasings of ``text`` (asked too, so consistency across wording is measured)."""
+    scale: LikertScale | None = None
+    """The answer scale, lowest point first; None: the survey's six-point agreement scale."""
+    question: str | None = None
+    """What the respondent is asked about the statement; None: the survey's question."""
+    instrument: str | None = None
+    """The questionnaire the item belongs to."""
+    meta: dict[str, Any] | None = None
+    """Source-specific details."""
+    keyed: int | None = Field(default=None, exclude=True)
+    """Older files' keying: +1 (agreeing means more of the value) or -1 (reverse-keyed); read into ``reverse``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _paraphrase_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("paraphrases"), str):  # one paraphrase in a CSV cell
+            data = {**data, "paraphrases": [data["paraphrases"]] if data["paraphrases"].strip() else []}
+        return data
+
+    @field_validator("id", "value", "text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a non-empty string")
+        return v
+
+    @field_validator("keyed")
+    @classmethod
+    def _plus_minus_one(cls, v: int | None) -> int | None:
+        if v is not None and v not in (1, -1):
+            raise ValueError("1 or -1 (-1: reverse-keyed)")
+        return v
+
+    @model_validator(mode="after")
+    def _keying(self) -> QuestionnaireItem:
+        if self.keyed is not None:
+            if "reverse" in self.model_fields_set and self.reverse != (self.keyed == -1):
+                raise ValueError(f"'reverse' ({self.reverse}) and 'keyed' ({self.keyed}) disagree; give one")
+            self.reverse = self.keyed == -1
+            self.keyed = None
+        return self
 
 
 class DilemmaOption(BaseModel):

@@ -67,7 +67,7 @@ def _labels(record: Record) -> list[tuple[str, Any]]:
     if kind == "moral_scenario":
         return [("framework", r.framework), ("label", f"{r.framework}:{r.label}")]
     if kind == "questionnaire_item":
-        return [("construct", r.construct), ("keyed", r.keyed)]
+        return [("value", r.value), ("reverse", r.reverse)]
     if kind in ("rating", "ranking"):
         return [("completions", len(r.completions))]
     if kind == "instruction_following":

@@ -17,6 +17,9 @@ from alignlab.targets.values import (
     ValueGroup,
     ValueSystem,
     get_system,
+    load_system,
+    parse_system,
+    resolve_system,
 )
 
 __all__ = [
@@ -37,5 +40,8 @@ __all__ = [
     "get_system",
     "load_constitution",
     "load_profile",
+    "load_system",
     "parse_profile",
+    "parse_system",
+    "resolve_system",
 ]

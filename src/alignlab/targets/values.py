@@ -8,8 +8,10 @@ profile printed in ``keys`` order reads around the circle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from alignlab.errors import AlignlabError
+from alignlab.errors import AlignlabError, DataError
 
 
 @dataclass(frozen=True)
@@ -171,3 +173,83 @@ def get_system(key: str) -> ValueSystem:
     if system is None:
         raise AlignlabError(f"unknown value system {key!r}", hint="known: " + ", ".join(SYSTEMS))
     return system
+
+
+def parse_system(data: object, source: str = "<value system>") -> ValueSystem:
+    """A value system from a mapping read from YAML; errors name the file and the key.
+
+    ::
+
+        key: pvq_rr                  # optional: the file's name without .yaml
+        name: Refined basic values   # optional
+        source: where the theory comes from
+        circular: false              # true when values are listed in circumplex order
+        values:                      # a list of {key, name, definition}, or a mapping key -> definition
+          self_direction_thought: Freedom to cultivate one's own ideas and abilities.
+          ...
+        groups:                      # optional higher-order groups
+          - {key: openness_to_change, name: Openness to change, values: [self_direction_thought, ...]}
+    """
+    if not isinstance(data, dict):
+        raise DataError(f"{source}: a value system must be a mapping with a 'values' key")
+    unknown = sorted(set(data) - {"key", "name", "source", "circular", "values", "groups", "description"})
+    if unknown:
+        raise DataError(f"{source}: unknown key {unknown[0]!r}",
+                        hint="keys: key, name, source, description, circular, values, groups")
+    key = str(data.get("key") or Path(source).stem).replace("-", "_")
+    raw = data.get("values")
+    entries: list[tuple[str, Any]]
+    if isinstance(raw, dict):
+        entries = [(str(k), {"definition": v}) for k, v in raw.items()]
+    elif isinstance(raw, list):
+        entries = []
+        for i, v in enumerate(raw):
+            if isinstance(v, str):
+                entries.append((v, {}))
+            elif isinstance(v, dict) and isinstance(v.get("key"), str):
+                entries.append((v["key"], v))
+            else:
+                raise DataError(f"{source}: values[{i}]: expected a value key or a mapping with 'key'")
+    else:
+        raise DataError(f"{source}: values: expected a list or mapping of values")
+    if len(entries) < 2:
+        raise DataError(f"{source}: values: a value system needs at least two values")
+    values = []
+    for k, v in entries:
+        if not k or k in {x.key for x in values}:
+            raise DataError(f"{source}: values.{k}: {'empty' if not k else 'listed twice'}")
+        definition = v.get("definition") if isinstance(v, dict) else None
+        values.append(Value(k, str(v.get("name") or k.replace("_", " ").capitalize()), str(definition or "")))
+    keys = {v.key for v in values}
+    groups = []
+    for i, g in enumerate(data.get("groups") or []):
+        if not isinstance(g, dict) or not isinstance(g.get("key"), str) or not isinstance(g.get("values"), list):
+            raise DataError(f"{source}: groups[{i}]: expected a mapping with 'key' and a list 'values'")
+        missing = [m for m in g["values"] if m not in keys]
+        if missing:
+            raise DataError(f"{source}: groups[{i}] ({g['key']}): {missing[0]!r} is not one of the values")
+        groups.append(ValueGroup(g["key"], str(g.get("name") or g["key"]), tuple(g["values"]),
+                                 str(g.get("description") or g.get("definition") or "")))
+    return ValueSystem(key, str(data.get("name") or key), tuple(values), tuple(groups),
+                       bool(data.get("circular", False)), str(data.get("source") or ""))
+
+
+def load_system(path: str | Path) -> ValueSystem:
+    """Read a value system YAML file (see ``parse_system``)."""
+    import yaml
+
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{p}: value system file not found") from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"{p}: not valid YAML: {exc}") from None
+    return parse_system(data, str(p))
+
+
+def resolve_system(spec: str) -> ValueSystem:
+    """A built-in system by key (``schwartz``, ``moral-foundations``, ``hhh``) or a YAML file defining one."""
+    if spec.endswith((".yaml", ".yml")):
+        return load_system(spec)
+    return get_system(spec)
