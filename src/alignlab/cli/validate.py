@@ -33,8 +33,7 @@ def known_groups_cmd(
     `alignlab eval --suite SUITE:known_groups=true`, whose results and report carry the verdict."""
     from rich.console import Console
 
-    from alignlab.cli.eval import default_out
-    from alignlab.evaluate import build_suite, parse_suite_spec, run_eval
+    from alignlab.evaluate import build_suite, default_out, parse_suite_spec, run_eval
     from alignlab.models import load_model
 
     name, params = parse_suite_spec(suite)
