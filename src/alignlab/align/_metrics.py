@@ -44,6 +44,39 @@ def metrics_callback(path: Path) -> Any:
     return MetricsCallback()
 
 
+_SHOWN = ("loss", "eval_loss", "rewards/accuracies", "rewards/margins", "reward", "kl", "mean_token_accuracy",
+          "eval_rewards/accuracies", "learning_rate")
+
+
+def log_line(step: int, max_steps: int, logs: dict[str, Any]) -> str:
+    """``step 20/120 · loss 0.6931 · rewards/accuracies 0.625``: the headline metrics of one log, for people."""
+    shown = [f"{k} {v:.4g}" for k in _SHOWN if isinstance(v := logs.get(k), int | float) and not isinstance(v, bool)]
+    return " · ".join([f"step {step}/{max_steps}", *shown])
+
+
+def progress_callback(terminal: bool) -> Any:
+    """Training progress: on a terminal transformers' step bar with one readable line per log (not the raw dict
+    TRL logs); otherwise one plain line per log on stderr. Replaces transformers' Progress/PrinterCallback."""
+    import sys
+
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import ProgressCallback
+
+    class ReadableProgress(ProgressCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            if logs and state.is_world_process_zero and self.training_bar is not None:
+                self.training_bar.write(log_line(state.global_step, state.max_steps, logs))
+
+    class PlainLines(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            if logs and state.is_world_process_zero:
+                print(log_line(state.global_step, state.max_steps, logs), file=sys.stderr, flush=True)
+
+    return ReadableProgress() if terminal else PlainLines()
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "item"):  # tensors and numpy scalars
         value = value.item()

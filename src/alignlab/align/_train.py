@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from alignlab.align._datasets import build_dataset
-from alignlab.align._metrics import final_metrics, metrics_callback, plot_metrics, read_metrics
+from alignlab.align._metrics import (
+    final_metrics,
+    metrics_callback,
+    plot_metrics,
+    progress_callback,
+    read_metrics,
+)
 from alignlab.align._recipe import RL_METHODS, SCORE_METHODS, Recipe
 from alignlab.errors import AlignlabError, DataError, ModelSpecError
 
@@ -300,10 +306,15 @@ def train(recipe: Recipe, *, output_dir: str | Path | None = None, reward_funcs:
     with _quiet(not progress):
         trainer = build_trainer(recipe, out, reward_funcs=reward_funcs, progress=progress,
                                 callbacks=[metrics_callback(metrics_path), *(callbacks or [])])
-        if not progress:
-            from transformers import PrinterCallback
+        from transformers import PrinterCallback, ProgressCallback
 
-            trainer.remove_callback(PrinterCallback)  # it prints every log dict when tqdm is off
+        # both print every log as a raw dict; ours prints a readable line (a plain one when stderr is no terminal)
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+        if progress:
+            import sys
+
+            trainer.add_callback(progress_callback(terminal=sys.stderr.isatty()))
         if checkpoint is not None and recipe.constraints:
             from alignlab.align.constraints import load_state
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 cache_app = typer.Typer(no_args_is_help=True)
 _PATH = typer.Option(None, "--cache", help="Cache file (default $ALIGNLAB_HOME/cache.sqlite).")
@@ -29,7 +30,7 @@ def info_cmd(cache: Path | None = _PATH) -> None:
     table = Table("backend", "fingerprint", "kind", "entries")
     for g in info["groups"]:
         table.add_row(g["backend"], g["fingerprint"], g["kind"], f"{g['entries']:,}")
-    console.print(table)
+    print_table(table, console)
 
 
 @cache_app.command("clear")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 if TYPE_CHECKING:
     from alignlab.data import SkipReport
@@ -161,7 +162,7 @@ def stats_cmd(
         return
     console = _console()
     for table in _stats_tables(stats):
-        console.print(table)
+        print_table(table, console)
     _print_report(report, None)
 
 
@@ -189,7 +190,7 @@ def catalog_cmd(
         table.add_column(col, overflow="fold")
     for e in entries:
         table.add_row(e.name, e.level, e.category, e.use, e.format, e.license, e.hub)
-    _console().print(table)
+    print_table(table, _console())
 
 
 @data_app.command("formats")
@@ -209,7 +210,7 @@ def formats_cmd() -> None:
             continue  # record kinds are listed by `alignlab data kinds`
         writes = f"{spec.produces} → {spec.to}" if spec.to else spec.produces
         table.add_row(name, writes, spec.summary)
-    _console().print(table)
+    print_table(table, _console())
     _console().print("Every record kind is an input format too (`alignlab data kinds`).")
 
 
@@ -227,4 +228,4 @@ def kinds_cmd() -> None:
     for kind, cls in record_kinds().items():
         fields = ", ".join(n + ("*" if f.is_required() else "") for n, f in cls.model_fields.items())
         table.add_row(kind, fields, (cls.__doc__ or "").strip().splitlines()[0])
-    _console().print(table)
+    print_table(table, _console())

@@ -8,6 +8,7 @@ import typer
 
 from alignlab._kv import parse_assignments
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 
 def register(app: typer.Typer) -> None:
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
                 table.add_row(name.split("/")[0], name, "—", "", f"needs arguments: {exc.hint or exc}")
                 continue
             table.add_row(s.level, name, str(len(s.samples)), ", ".join(s.requires), s.description)
-        Console().print(table)
+        print_table(table, Console())
 
 
 def print_results(results: dict, out_dir: Path) -> None:
@@ -120,7 +121,7 @@ def print_results(results: dict, out_dir: Path) -> None:
             kind += f" (gate failed: {failed['metric']})"
         table.add_row(s["level"], name, metric, kind, val, ci, str(v.get("n", "")), str(s["n_errors"]))
     console = Console()
-    console.print(table)
+    print_table(table, console)
     scores = [f"{lvl} " + ("— (no score metric)" if v["score"] is None else f"{v['score']:.3f}")
               for lvl, v in results["levels"].items() if v.get("suites")]
     console.print("level scores (score metrics, 0 = chance, 1 = perfect): " + ", ".join(scores), soft_wrap=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 goal_app = typer.Typer(no_args_is_help=True, help="Run a goal: build data, align, evaluate before and after.")
 
@@ -85,7 +86,7 @@ def _print(result) -> None:  # noqa: ANN001 - a GoalResult
         table.add_row(name, metric, fmt(m["before"]["value"]), fmt(m["after"]["value"]),
                       ("—" if d.get("value") is None else f"{d['value']:+.3f}") + ci, d.get("method") or "—")
     console = Console()
-    console.print(table)
+    print_table(table, console)
     if result.skipped:
         console.print(f"skipped (done before): {', '.join(result.skipped)}")
     console.print(f"summary: {result.summary_path}\nreport: {result.report_path}", soft_wrap=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 models_app = typer.Typer(no_args_is_help=True)
 
@@ -46,7 +47,7 @@ def info_cmd(
             table.add_row(k, v if len(v) < 300 else v[:300] + f"… ({len(v)} chars)")
         else:
             table.add_row(k, "—" if v is None else f"{v:,}" if isinstance(v, int) else str(v))
-    Console().print(table)
+    print_table(table, Console())
 
 
 @models_app.command("backends")

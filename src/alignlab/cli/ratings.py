@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 COLUMNS = ("rank", "model", "rating", "95% CI", "battles", "win rate", "Elo (online)")
 
@@ -106,7 +107,7 @@ def register(app: typer.Typer) -> None:
         for row in board.rows:
             table.add_row(*_cells(row, _grouped(board)))
         console = Console()
-        console.print(table)
+        print_table(table, console)
         if board.style_coefficients:
             coefs = ", ".join(f"{name}={v:+.3f}" for name, v in board.style_coefficients.items())
             console.print(f"style coefficients (log-odds per SD): {coefs}")

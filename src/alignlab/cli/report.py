@@ -38,7 +38,10 @@ def register(app: typer.Typer) -> None:
         from alignlab._atomic import write_text_atomic
         from alignlab.report import leaderboard
 
-        text = leaderboard(runs, fmt.lower())
+        warnings: list[str] = []
+        text = leaderboard(runs, fmt.lower(), warnings)
+        for w in warnings:  # on stderr too, so a csv or a file written with --out does not hide them
+            typer.echo(f"warning: {w}", err=True)
         if out is None:
             typer.echo(text, nl=False)
         else:

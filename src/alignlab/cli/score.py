@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from alignlab.cli._errors import friendly_errors
+from alignlab.cli._output import print_table
 
 ALIASES = {"ifeval": "instructions/ifeval"}
 
@@ -80,10 +81,10 @@ def _print_ifeval(metrics: dict) -> None:
     head = Table("accuracy (%)", "value", "95% CI", "n", title="IFEval")
     for name in HEADLINE:
         head.add_row(name, *_fmt(metrics[name]))
-    console.print(head)
+    print_table(head, console)
     types = sorted({k.split("/", 1)[1] for k in metrics if "/" in k})
     per = Table("instruction type", "strict", "loose", "95% CI (strict)", "n", title="per instruction type")
     for t in types:
         s, lo = _fmt(metrics[f"strict/{t}"]), _fmt(metrics[f"loose/{t}"])
         per.add_row(t, s[0], lo[0], s[1], s[2])
-    console.print(per)
+    print_table(per, console)

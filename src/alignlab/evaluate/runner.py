@@ -24,6 +24,7 @@ from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.metric_info import check_gates, declared, failed_gate, resolve, threshold_text
 from alignlab.evaluate.rundir import RunDir
 from alignlab.models import Model
+from alignlab.progress import Tracker, suite_progress
 from alignlab.targets.levels import LEVELS
 
 RESULTS_SCHEMA_VERSION = 2
@@ -86,6 +87,9 @@ def _prepare_dir(out: RunDir, model: Model, suites: Sequence[Suite], limit: int 
         "limit": limit,
         "created": previous.get("created") or _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
+        # The build behind the numbers (llama.cpp's CPU features, torch's, device, dtype, threads): the same
+        # versions compiled for another CPU score and generate slightly differently.
+        "provenance": model.provenance(),
         "command": " ".join(sys.argv),
         **extra,
     }
@@ -121,7 +125,7 @@ def _score_one(suite: Suite, sample: Sample, output: Output) -> dict[str, Any]:
 
 
 def _run_suite(suite: Suite, model: Model, out: RunDir, samples: list[Sample], batch_size: int,
-               progress) -> list[dict]:
+               progress: Tracker) -> list[dict]:
     done: dict[str, dict[str, Any]] = {}
     # Earlier results count as finished unless they ended in an error, which a new run retries.
     for row in out.read_journal(suite.name):
@@ -246,15 +250,6 @@ def run_eval(
     ``not_run`` maps suites that were asked for but could not run (e.g. no judge) to the reason; the results
     list them so a reader sees what was not measured.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     run_dir = RunDir.of(out)
     run_dir.path.mkdir(parents=True, exist_ok=True)
     config = _prepare_dir(run_dir, model, suites, limit, config_extra or {})
@@ -262,9 +257,7 @@ def run_eval(
     started = time.perf_counter()
     previous = run_dir.read_results() if run_dir.has_results() else {}
     summaries: dict[str, Any] = dict(previous.get("suites", {}))
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    with Progress(*columns, disable=not show_progress, transient=False) as progress:
+    with suite_progress(show_progress) as progress:
         for suite in suites:
             lim = limit.get(suite.name) if isinstance(limit, dict) else limit
             samples = spread(suite.samples, lim)
@@ -278,6 +271,7 @@ def run_eval(
         "suites": summaries,
         "levels": summarize_levels(summaries),
         "not_run": {k: v for k, v in (not_run or {}).items() if k not in summaries},
+        "provenance": config["provenance"],
         "run": {"model_calls": model.model_calls - calls_before,
                 "seconds": round(time.perf_counter() - started, 3)},
     }

@@ -21,6 +21,7 @@ from alignlab.models._types import (
     Prompt,
     as_messages,
 )
+from alignlab.models.provenance import ROLES, Provenance
 
 if TYPE_CHECKING:
     from alignlab.models._cache import ResponseCache
@@ -64,6 +65,10 @@ class ModelAPI(ABC):
     def info(self) -> ModelInfo:
         return ModelInfo(spec=self.spec, backend=self.backend, fingerprint=self.fingerprint())
 
+    def provenance(self) -> Provenance:
+        """What runs each role (engine, library versions and build, device, dtype, threads); see provenance."""
+        return {role: {"engine": self.backend} for role in ROLES}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release processes, clients or GPU memory."""
 
@@ -87,6 +92,9 @@ class Model:
 
     def info(self) -> ModelInfo:
         return self.api.info()
+
+    def provenance(self) -> Provenance:
+        return self.api.provenance()
 
     def _with_system(self, prompt: Prompt, chat: bool | None) -> Prompt:
         if self.system is None or not self.api.use_chat(prompt, chat):

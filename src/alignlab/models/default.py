@@ -24,6 +24,7 @@ from alignlab.models._types import (
     Prompt,
 )
 from alignlab.models._weights import file_sha256
+from alignlab.models.provenance import Provenance, torch_build
 
 ENGINES = ("auto", "llamacpp", "hf")
 
@@ -110,6 +111,16 @@ class DefaultModelAPI(ModelAPI):
         base.extra = {**base.extra, "gguf": str(self.gguf), "model": "SmolLM2-135M-Instruct",
                       "loglikelihood": "transformers (converted GGUF)"}
         return base
+
+    def provenance(self) -> Provenance:
+        """llama.cpp's (or transformers') build for generation; transformers' for scoring, known before it loads."""
+        if self._hf_api is not None:
+            scoring = self._hf_api.provenance()["loglikelihood"]
+        else:
+            from alignlab.models.hf import device_and_dtype
+
+            scoring = torch_build(*device_and_dtype())
+        return {"generate": self._gen.provenance()["generate"], "loglikelihood": scoring}
 
     def close(self) -> None:
         self._gen.close()

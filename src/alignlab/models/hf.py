@@ -32,7 +32,9 @@ from alignlab.models._types import (
     as_messages,
 )
 from alignlab.models._weights import check_gguf_file, check_model_dir, dir_fingerprint, file_sha256
+from alignlab.models.provenance import Provenance, torch_build
 from alignlab.paths import alignlab_home
+from alignlab.progress import note
 
 _MARKER = "alignlab-conversion.json"  # written last, so a dir that has it is complete
 
@@ -51,7 +53,6 @@ class HFModelAPI(ModelAPI):
         fingerprint: str | None = None,
         backend: str = "hf",
     ) -> None:
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.path = check_model_dir(path)
@@ -59,13 +60,7 @@ class HFModelAPI(ModelAPI):
         self.shared_context = shared_context
         self.backend = backend
         self._fingerprint = fingerprint
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if dtype is not None:
-            self.dtype = getattr(torch, dtype)
-        elif self.device.type == "cuda":
-            self.dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        else:
-            self.dtype = torch.float32  # CPU half precision is slow and inexact
+        self.device, self.dtype = device_and_dtype(device, dtype)
         try:
             with _no_progress_bars():  # a one-second load needs no bar; callers show their own progress
                 self.tokenizer = AutoTokenizer.from_pretrained(self.path)
@@ -106,6 +101,10 @@ class HFModelAPI(ModelAPI):
             extra={"path": str(self.path), "dtype": str(self.dtype).removeprefix("torch."),
                    "device": str(self.device)},
         )
+
+    def provenance(self) -> Provenance:
+        build = torch_build(self.device, self.dtype)
+        return {"generate": build, "loglikelihood": build}
 
     # -- prompts --------------------------------------------------------------------------------------------
 
@@ -195,15 +194,39 @@ class HFModelAPI(ModelAPI):
             torch.cuda.empty_cache()
 
 
+def device_and_dtype(device: str | None = None, dtype: str | None = None) -> tuple[Any, Any]:
+    """(torch device, torch dtype): cuda when available, else CPU in float32 unless asked otherwise."""
+    import torch
+
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if dtype is not None:
+        return dev, getattr(torch, dtype)
+    if dev.type == "cuda":
+        return dev, torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return dev, torch.float32  # CPU half precision is slow and inexact
+
+
 @contextmanager
-def _no_progress_bars() -> Iterator[None]:
+def _no_progress_bars(gguf: bool = False) -> Iterator[None]:
+    """Without transformers' progress bars; with ``gguf``, also its GGUF dequantising bar (plain tqdm, which
+    transformers' switch does not reach, so the module's tqdm is swapped for a disabled one meanwhile)."""
     from transformers.utils import logging
 
     was_on = logging.is_progress_bar_enabled()
     logging.disable_progress_bar()
+    gguf_utils = original = None
+    if gguf:
+        import functools
+
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+        original = gguf_utils.tqdm
+        gguf_utils.tqdm = functools.partial(original, disable=True)
     try:
         yield
     finally:
+        if gguf_utils is not None:
+            gguf_utils.tqdm = original
         if was_on:
             logging.enable_progress_bar()
 
@@ -226,8 +249,10 @@ def converted_dir(gguf_path: str | Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(root)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{digest[:16]}-", dir=root))
+    started = time.perf_counter()
     try:
-        _convert(src, tmp)
+        with _no_progress_bars(gguf=True):  # transformers' dequantising and shard-writing bars: one line instead
+            _convert(src, tmp)
         (tmp / _MARKER).write_text(json.dumps({"gguf": str(src.resolve()), "sha256": digest}, indent=2))
         if final.exists():  # no marker, so not a finished conversion: leftovers from older code or by hand
             shutil.rmtree(final, ignore_errors=True)
@@ -238,6 +263,7 @@ def converted_dir(gguf_path: str | Path) -> Path:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    note(f"converted {src} to transformers in {final} ({time.perf_counter() - started:.1f} s, once per file)")
     return final
 
 

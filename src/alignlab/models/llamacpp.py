@@ -14,7 +14,9 @@ scoring wrongly.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from alignlab.models._types import (
     as_messages,
 )
 from alignlab.models._weights import check_gguf_file, file_sha256
+from alignlab.models.provenance import Provenance, llama_cpp_build
 
 
 def _import_llama_cpp() -> Any:
@@ -44,6 +47,41 @@ def _import_llama_cpp() -> Any:
             hint="pip install llama-cpp-python (compiles llama.cpp, about 6 minutes on CPU)",
         ) from e
     return llama_cpp
+
+
+def _system_info() -> str:
+    import llama_cpp
+
+    return llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+
+
+_defaults_lock = threading.Lock()
+
+
+@contextmanager
+def _model_defaults(**fields: Any) -> Iterator[None]:
+    """Set fields of llama.cpp's model parameters that ``Llama()`` does not expose (it starts from the defaults)."""
+    if not fields:
+        yield
+        return
+    from llama_cpp import llama as llama_module
+
+    module = llama_module.llama_cpp
+    original = module.llama_model_default_params
+
+    def patched() -> Any:
+        params = original()
+        for key, value in fields.items():
+            if hasattr(params, key):
+                setattr(params, key, value)
+        return params
+
+    with _defaults_lock:
+        module.llama_model_default_params = patched
+        try:
+            yield
+        finally:
+            module.llama_model_default_params = original
 
 
 class LlamaCppModelAPI(ModelAPI):
@@ -75,16 +113,21 @@ class LlamaCppModelAPI(ModelAPI):
         self.n_parallel = max(1, int(n_parallel))
         self._batcher: Any = None  # the batched-decoding context, made on the first greedy batch
         threads = n_threads or os.cpu_count() or 1
-        self.llm = llama_cpp.Llama(
-            model_path=str(self.path),
-            n_ctx=n_ctx,  # 0: the model's training context
-            n_batch=n_batch,
-            n_threads=threads,
-            n_threads_batch=threads,
-            seed=0,
-            logits_all=False,
-            verbose=False,  # llama.cpp's load and timing chatter goes nowhere
-        )
+        # llama.cpp's AMX kernels (picked by a native build on CPUs that report AMX) fault in ldtilecfg in
+        # llama-cpp-python 0.3.x (seen in a Firecracker VM: SIGSEGV on the first decode), so on such a build its
+        # extra buffer types (AMX, repack) stay off; ALIGNLAB_LLAMA_AMX=1 turns them back on.
+        self.extra_buffer_types = "AMX_INT8 = 1" not in _system_info() or os.environ.get("ALIGNLAB_LLAMA_AMX") == "1"
+        with _model_defaults(use_extra_bufts=self.extra_buffer_types):
+            self.llm = llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,  # 0: the model's training context
+                n_batch=n_batch,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=0,
+                logits_all=False,
+                verbose=False,  # llama.cpp's load and timing chatter goes nowhere
+            )
         meta = self.llm.metadata
         self.chat_template: str | None = meta.get("tokenizer.chat_template")
         self.is_chat = self.chat_template is not None
@@ -120,6 +163,10 @@ class LlamaCppModelAPI(ModelAPI):
             extra={"path": str(self.path), "file_type": self.llm.metadata.get("general.file_type"),
                    "n_threads": self.llm.n_threads, "device": "cpu"},
         )
+
+    def provenance(self) -> Provenance:
+        build = {**llama_cpp_build(self.llm), "extra_buffer_types": self.extra_buffer_types}
+        return {"generate": build, "loglikelihood": build}
 
     # -- prompts --------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from alignlab.models._types import (
     ModelInfo,
     as_messages,
 )
+from alignlab.models.provenance import Provenance, server_build
 
 T = TypeVar("T")
 Job = Callable[[httpx.AsyncClient, Batch], Awaitable[Any]]
@@ -286,6 +287,10 @@ class OpenAIModelAPI(ModelAPI):
                 f"--port 8000`, and check the URL: {SPEC_HINT}",
             )
         return sorted(served)
+
+    def provenance(self) -> Provenance:
+        build = server_build(",".join(self.urls), self.model)
+        return {"generate": build, "loglikelihood": build}
 
     def info(self) -> ModelInfo:
         extra: dict[str, Any] = {

@@ -25,6 +25,7 @@ from alignlab.models._types import (
     as_messages,
 )
 from alignlab.models._weights import dir_fingerprint
+from alignlab.models.provenance import Provenance, version
 
 
 class VLLMModelAPI(ModelAPI):
@@ -62,6 +63,12 @@ class VLLMModelAPI(ModelAPI):
             chat_template=getattr(self.tokenizer, "chat_template", None),
             extra={"path": str(self.path), "dtype": str(config.dtype)},
         )
+
+    def provenance(self) -> Provenance:
+        config = self.llm.llm_engine.model_config
+        build = {"engine": "vllm", "vllm": version("vllm"), "torch": version("torch"), "device": "cuda",
+                 "dtype": str(config.dtype).removeprefix("torch.")}
+        return {"generate": build, "loglikelihood": build}
 
     def render(self, prompt: Prompt, chat: bool | None) -> str:
         if self.use_chat(prompt, chat):

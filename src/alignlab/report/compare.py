@@ -30,6 +30,7 @@ from typing import Any
 
 from alignlab.errors import AlignlabError
 from alignlab.evaluate.metric_info import MetricInfo, declared
+from alignlab.models.provenance import differences
 from alignlab.report import svg
 from alignlab.report._template import page
 from alignlab.report.frontier import frontier_points, frontier_svg, frontier_table
@@ -83,6 +84,8 @@ class Leaderboard:
     columns: list[Column]
     cells: list[list[Cell]]
     """cells[row][column]"""
+    warnings: list[str] = field(default_factory=list)
+    """Why figures may differ for reasons other than the models (e.g. the runs' backend builds differ)."""
 
 
 def _cell(m: dict[str, Any] | None) -> Cell:
@@ -209,7 +212,21 @@ def compare_runs(runs: Sequence[str | Path]) -> Leaderboard:
              "mean_rank": sum(ranks[i]) / len(ranks[i]) if ranks[i] else None} for i, (d, res, _) in
             enumerate(loaded)]
     idx = sorted(range(len(rows)), key=lambda i: (rows[i]["mean_rank"] is None, rows[i]["mean_rank"] or 0))
-    return Leaderboard([rows[i] for i in idx], columns, [cells[i] for i in idx])
+    return Leaderboard([rows[i] for i in idx], columns, [cells[i] for i in idx], build_warnings(loaded, labels))
+
+
+def build_warnings(loaded: Sequence[tuple[Path, dict[str, Any], dict[str, Any]]], labels: Sequence[str]) -> list[str]:
+    """One warning per run whose backend build differs from the first run's (a build change moves figures too)."""
+    provs = [res.get("provenance") or cfg.get("provenance") for _, res, cfg in loaded]
+    ref = next((i for i, p in enumerate(provs) if p), None)
+    if ref is None:
+        return []
+    out = []
+    for i, prov in enumerate(provs):
+        diff = differences(provs[ref], prov) if i != ref else []
+        if diff:
+            out.append(f"{labels[i]} ran on another backend build than {labels[ref]}: {'; '.join(diff)}")
+    return out
 
 
 def _mark(col: Column, column_cells: list[Cell]) -> None:
@@ -250,6 +267,7 @@ def to_markdown(board: Leaderboard) -> str:
         cells = [f"**{_text(c)}**" if c.best else _text(c) for c in row]
         lines.append("| " + " | ".join([str(k), esc(run["label"])] + cells) + " |")
     notes = [f"- {esc(c.label)}: {esc(n)}" for c in board.columns for n in c.notes]
+    notes += [f"- warning: {esc(w)}" for w in board.warnings]
     text = "\n".join(lines) + f"\n\n{LEGEND} Bold = best.\n" + ("\n" + "\n".join(notes) + "\n" if notes else "")
     points = frontier_points({run["label"]: run["path"] for run in board.runs})
     if points:
@@ -294,6 +312,7 @@ def to_html(board: Leaderboard) -> str:
             charts.append(f"<figure>{svg.bars(pts, f'{col.label}: {col.metric}', label_width=200, width=560)}"
                           "</figure>")
     notes = "".join(f"<li>{e(c.label)}: {e(n)}</li>" for c in board.columns for n in c.notes)
+    notes += "".join(f"<li>warning: {e(w)}</li>" for w in board.warnings)
     points = frontier_points({run["label"]: run["path"] for run in board.runs})
     frontier = (f"<section id=frontier><h2>Frontier</h2><figure>{frontier_svg(points)}</figure><p class=note>"
                 f"{e(FRONTIER_NOTE)}</p></section>") if points else ""
@@ -307,9 +326,12 @@ def to_html(board: Leaderboard) -> str:
     return page("alignlab leaderboard", header, nav, content)
 
 
-def leaderboard(runs: Sequence[str | Path], fmt: str = "markdown") -> str:
-    """The leaderboard of ``runs`` as ``html``, ``markdown`` or ``csv`` text."""
+def leaderboard(runs: Sequence[str | Path], fmt: str = "markdown", warnings: list[str] | None = None) -> str:
+    """The leaderboard of ``runs`` as ``html``, ``markdown`` or ``csv`` text; ``warnings`` collects the board's."""
     render = {"html": to_html, "markdown": to_markdown, "csv": to_csv}.get(fmt)
     if render is None:
         raise AlignlabError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
-    return render(compare_runs(runs))
+    board = compare_runs(runs)
+    if warnings is not None:
+        warnings.extend(board.warnings)
+    return render(board)

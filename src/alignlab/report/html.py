@@ -20,6 +20,7 @@ from typing import Any
 
 from alignlab.evaluate.metric_info import MetricInfo, declared, explain_gate, failed_gate, threshold_text
 from alignlab.evaluate.rundir import RunDir
+from alignlab.models.provenance import describe_all
 from alignlab.report import _browser, _opinions, svg
 from alignlab.report._template import TAXONOMY, page
 from alignlab.report.svg import Point, fmt
@@ -66,6 +67,8 @@ def render(run_dir: Path, results: dict[str, Any], config: dict[str, Any]) -> st
         f" · {_e(_params(model.get('parameters')))} · fingerprint <code>{_e(model.get('fingerprint'))}</code> · "
         f"created {_e(results.get('created'))} · finished {_e(results.get('finished'))} · "
         f"{_e(run.get('model_calls'))} model calls in {_e(run.get('seconds'))} s</div>{_replay(results)}"
+        f"<div class=meta id=build>build: {_e(describe_all(results.get('provenance') or config.get('provenance')))}"
+        "</div>"
     )
     body = "".join(s if sid == "samples" else f'<section id="{sid}"><h2>{title}</h2>{s}</section>'
                    for sid, title, s in sections)
