@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -57,26 +58,92 @@ def test_render_matches_transformers(llama, default_hf_dir: Path) -> None:  # no
         assert llama.render(prompt, None) == expected
 
 
+# Texts scored by both backends: likely and unlikely continuations of the same contexts, 1 to 14 tokens.
+SCORED = [
+    LoglikelihoodRequest("The capital of France is", " Paris", chat=False),
+    LoglikelihoodRequest("The capital of France is", " banana", chat=False),
+    LoglikelihoodRequest("The capital of France is", " Paris, a city of light", chat=False),
+    LoglikelihoodRequest(QUESTION, "The capital of France is Paris."),
+    LoglikelihoodRequest(QUESTION, "Bananas are yellow."),
+    LoglikelihoodRequest("Water boils at", " 100 degrees Celsius at sea level.", chat=False),
+    LoglikelihoodRequest("Once upon a time", " there was a little girl who lived near the forest.", chat=False),
+    LoglikelihoodRequest("Explain gravity in one sentence.", "Gravity is the force by which masses attract."),
+    LoglikelihoodRequest("2 + 2 =", " 4", chat=False),
+    LoglikelihoodRequest("2 + 2 =", " 5", chat=False),
+]
+
+
+def _q8_blocks(x):  # noqa: ANN001, ANN202 - a torch tensor
+    """``x`` rounded as llama.cpp rounds a matmul's activations for Q4_1 and Q8_0 weights (Q8_1 / Q8_0): blocks of
+    32 values, each scaled by its absolute max / 127 (stored as fp16) and rounded to an integer."""
+    import torch
+
+    blocks = x.reshape(*x.shape[:-1], x.shape[-1] // 32, 32)
+    scale = (blocks.abs().amax(-1, keepdim=True) / 127).half().float()
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return (torch.round(blocks / safe) * scale).reshape(x.shape)
+
+
+def quantisation_noise_per_token(hf, requests) -> float:  # noqa: ANN001 - HFModelAPI, LoglikelihoodRequests
+    """σ: the RMS per-token change of log-probs when transformers' fp32 model gets llama.cpp's 8-bit activations.
+
+    llama.cpp computes with the same (Q4_1) weights transformers dequantised, but rounds every matmul's input to
+    8 bits per block of 32 values (and keeps K/V in fp16, a finer rounding left out here). That rounding is the
+    arithmetic difference between the two backends, so its effect, measured here in torch on this machine's
+    transformers, sets the tolerance; nothing in it depends on how llama.cpp was compiled.
+    """
+    import torch
+
+    exact = hf.loglikelihood(requests)
+    linears = [m for m in hf.model.modules() if isinstance(m, torch.nn.Linear)]
+    hooks = [m.register_forward_pre_hook(lambda _m, args: (_q8_blocks(args[0]), *args[1:])) for m in linears]
+    try:
+        rounded = hf.loglikelihood(requests)
+    finally:
+        for h in hooks:
+            h.remove()
+    sq = sum((a.logprob - b.logprob) ** 2 for a, b in zip(rounded, exact, strict=True))
+    return (sq / sum(r.n_tokens for r in exact)) ** 0.5
+
+
 @pytest.mark.ci
 def test_loglikelihood_agrees_with_hf(llama, default_hf_dir: Path) -> None:  # noqa: ANN001
+    """llama.cpp and transformers agree within the noise of llama.cpp's 8-bit activations, on any build.
+
+    Quantisation noise adds up over a continuation's tokens like a random walk, so a continuation of n tokens may
+    differ by up to 4σ√n (σ per token, from ``quantisation_noise_per_token``); over all texts the RMS per-token
+    difference stays within 2σ. Continuations of one context whose transformers scores differ by more than both
+    tolerances together are ranked the same way by llama.cpp.
+    """
     from alignlab.models.hf import HFModelAPI
 
-    reqs = [
-        LoglikelihoodRequest("The capital of France is", " Paris", chat=False),
-        LoglikelihoodRequest("The capital of France is", " banana", chat=False),
-        LoglikelihoodRequest("The capital of France is", " Paris, a city of light", chat=False),
-        LoglikelihoodRequest(QUESTION, "The capital of France is Paris."),
-        LoglikelihoodRequest(QUESTION, "Bananas are yellow."),
-    ]
-    lc = llama.loglikelihood(reqs)
-    hf = HFModelAPI(default_hf_dir).loglikelihood(reqs)
+    hf_api = HFModelAPI(default_hf_dir)
+    lc = llama.loglikelihood(SCORED)
+    hf = hf_api.loglikelihood(SCORED)
     assert all(r.error is None for r in lc + hf)
-    assert lc[0].logprob > lc[1].logprob + 5 and lc[3].logprob > lc[4].logprob + 5
-    assert lc[0].is_greedy and not lc[1].is_greedy
-    for a, b in zip(lc, hf, strict=True):
+    sigma = quantisation_noise_per_token(hf_api, SCORED)
+    assert 0 < sigma < 0.5, f"8-bit activations move log-probs by {sigma:.3f} nats per token"
+
+    def tol(n: int) -> float:
+        return 4 * sigma * n**0.5
+
+    for req, a, b in zip(SCORED, lc, hf, strict=True):
         assert a.n_tokens == b.n_tokens
-        # Q4_1 arithmetic in llama.cpp vs dequantised fp32 in torch: close, not equal
-        assert a.logprob == pytest.approx(b.logprob, abs=0.1 * a.n_tokens + 0.2)
+        assert abs(a.logprob - b.logprob) <= tol(a.n_tokens), (
+            f"{req.continuation!r}: llama.cpp {a.logprob:.3f}, transformers {b.logprob:.3f}, "
+            f"tolerance {tol(a.n_tokens):.3f} (σ = {sigma:.3f}/token)")
+    rms = (sum((a.logprob - b.logprob) ** 2 for a, b in zip(lc, hf, strict=True)) / sum(a.n_tokens for a in lc))
+    assert rms**0.5 <= 2 * sigma
+    ranked = 0
+    for i, j in itertools.combinations(range(len(SCORED)), 2):
+        if SCORED[i].context != SCORED[j].context:
+            continue
+        gap = hf[i].logprob - hf[j].logprob
+        if abs(gap) > tol(hf[i].n_tokens) + tol(hf[j].n_tokens):
+            ranked += 1
+            assert (lc[i].logprob > lc[j].logprob) == (gap > 0), (SCORED[i].continuation, SCORED[j].continuation)
+    assert ranked >= 2  # " Paris" over " banana", and the answer over "Bananas are yellow."
+    assert lc[0].is_greedy and not lc[1].is_greedy
     # scoring leaves generation intact (the KV cache is cut back and re-evaluated)
     [after] = llama.generate([GenerateRequest(QUESTION, max_tokens=24)])
     [fresh] = llama.generate([GenerateRequest(QUESTION, max_tokens=24)])
