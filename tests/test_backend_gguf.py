@@ -15,15 +15,19 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.ci
-def test_gguf_converts_once_then_loads_in_under_a_second(default_gguf_path: Path, default_hf_dir: Path) -> None:
-    assert (default_hf_dir / "alignlab-conversion.json").is_file()
+def test_gguf_converts_once_then_loads_without_converting(default_gguf_path: Path, default_hf_dir: Path) -> None:
+    marker = default_hf_dir / "alignlab-conversion.json"
+    assert marker.is_file()
     assert default_hf_dir.name == file_sha256(default_gguf_path)[:16]
+    converted_at = marker.stat().st_mtime_ns
     first = create_api(f"gguf:{default_gguf_path}")  # warms imports; the dir exists, so nothing converts
     assert first.fingerprint() == "sha256:" + file_sha256(default_gguf_path)
-    start = time.perf_counter()
+    # CPU seconds, not wall-clock: a conversion costs ~40 s of CPU, a load well under one, on a busy machine too.
+    start = time.process_time()
     second = create_api(f"gguf:{default_gguf_path}")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"second gguf: load took {elapsed:.2f} s"
+    cpu = time.process_time() - start
+    assert cpu < 5.0, f"second gguf: load took {cpu:.2f} CPU s"
+    assert marker.stat().st_mtime_ns == converted_at  # loaded from the dir, never converted again
     [res] = second.generate([GenerateRequest("What is the capital of France?", max_tokens=16)])
     assert res.error is None and res.text.strip()
     assert second.info().parameters == 134_515_008
