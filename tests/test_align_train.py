@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -127,9 +128,13 @@ def test_reward_model_lora_ranks_chosen_higher(tiny_model_dir: Path, data: dict[
     assert res["suites"]["preferences/reward-model"]["metrics"]["accuracy_rm"]["value"] >= 0.75
 
 
-def test_kto_from_pairs(tiny_model_dir: Path, data: dict[str, Path], tmp_path: Path) -> None:
-    result = train(_recipe("kto", tiny_model_dir, data["pairs"], tmp_path / "kto"), progress=False)
+def test_kto_from_pairs(tiny_model_dir: Path, data: dict[str, Path], tmp_path: Path,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    result = train(_recipe("kto", tiny_model_dir, data["pairs"], tmp_path / "kto"), progress=True)
     _check_artefacts(result, 4, lora=False)
+    # Not a terminal: one readable line per log, not the raw metric dicts TRL logs.
+    err = capsys.readouterr().err
+    assert re.search(r"^step 1/4 · loss [-\d.e]+", err, re.M) and "{'loss'" not in err and "\r" not in err
     losses = _losses(result)
     assert losses[-1] < losses[0] and _losses(result, "rewards/margins")[-1] > 0
     _generates(result.model_dir)
