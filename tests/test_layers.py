@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"evaluate"},
     {"plans"},
     {"targets", "data", "models", "suites"},
-    {"errors", "paths", "files", "registry", "_atomic", "_kv", "located_yaml"},
+    {"errors", "paths", "files", "registry", "progress", "_atomic", "_kv", "located_yaml"},
 ]
 LAYER_OF = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
 MODULE_IN_STRING = re.compile(r"^alignlab(\.[A-Za-z_]\w*)+(:\w+)?$")
