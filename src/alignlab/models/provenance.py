@@ -84,6 +84,8 @@ def describe(entry: dict[str, Any]) -> str:
         parts.append(f"llama-cpp-python {entry.get('llama_cpp_python')}")
         flags = cpu_flags(str(entry.get("system_info") or ""))
         parts.append("CPU " + " ".join(flags) if flags else str(entry.get("system_info") or "system info unknown"))
+        if entry.get("extra_buffer_types") is False:
+            parts.append("AMX/repack buffers off")
     elif engine == "transformers":
         parts.append(f"transformers {entry.get('transformers')}, torch {entry.get('torch')}")
         where = entry.get("gpu") or entry.get("cpu_capability")
