@@ -60,6 +60,9 @@ def test_llama_cpp_system_info_becomes_the_cpu_feature_list() -> None:
     scorer = {"engine": "transformers", "transformers": "5", "torch": "2", "device": "cpu", "dtype": "float32"}
     both = describe_all({"generate": entry, "loglikelihood": scorer})
     assert both.startswith("generate: llama.cpp (") and "loglikelihood: transformers (" in both
+    avx2 = {**entry, "system_info": "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 0 | OPENMP = 1 |"}
+    avx512 = {**entry, "system_info": "CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | OPENMP = 1 |"}
+    assert differences({"generate": avx512}, {"generate": avx2}) == ["generate.system_info: -AVX512"]
 
 
 def _with_build(run: Path, out: Path, **changes: object) -> Path:

@@ -6,14 +6,16 @@ written to a file is a stream of control codes; scripts and logs want one row pe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich loads when a table prints, not when the CLI starts
+    from rich.console import Console
+    from rich.table import Table
 
 
 def _plain(cell: Any) -> str:
+    from rich.text import Text
+
     if isinstance(cell, Text):
         return cell.plain
     text = cell if isinstance(cell, str) else str(cell)
@@ -34,7 +36,10 @@ def table_lines(table: Table) -> list[str]:
 
 def print_table(table: Table, console: Console | None = None) -> None:
     """Print ``table`` boxed on a terminal, as plain tab-separated rows otherwise."""
-    console = console or Console()
+    if console is None:
+        from rich.console import Console
+
+        console = Console()
     if console.is_terminal:
         console.print(table)
         return

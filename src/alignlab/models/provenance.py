@@ -115,6 +115,14 @@ def differences(a: Provenance | None, b: Provenance | None) -> list[str]:
     for role in sorted(set(a) | set(b)):
         ea, eb = a.get(role) or {}, b.get(role) or {}
         for key in sorted(set(ea) | set(eb)):
-            if ea.get(key) != eb.get(key):
-                out.append(f"{role}.{key}: {ea.get(key)} -> {eb.get(key)}")
+            va, vb = ea.get(key), eb.get(key)
+            if va == vb:
+                continue
+            if key == "system_info" and va and vb:  # name the CPU features that differ, not two long lines
+                fa, fb = cpu_flags(str(va)), cpu_flags(str(vb))
+                lost, gained = [f for f in fa if f not in fb], [f for f in fb if f not in fa]
+                change = " ".join([f"-{f}" for f in lost] + [f"+{f}" for f in gained]) or f"{va} -> {vb}"
+                out.append(f"{role}.{key}: {change}")
+            else:
+                out.append(f"{role}.{key}: {va} -> {vb}")
     return out
