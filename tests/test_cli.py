@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +22,13 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
             "'llama_cpp', 'httpx', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[1] == "[]"
-    t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = _run("--help")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert res.returncode == 0 and "eval" in res.stdout
-    assert time.perf_counter() - t0 < 2.0  # includes interpreter start-up; the import itself is well under 1 s
+    # CPU seconds of the child, not wall-clock, so a busy machine does not fail it; includes interpreter start-up
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert cpu < 2.0, f"alignlab --help took {cpu:.2f} CPU s"
 
 
 @pytest.mark.parametrize(
