@@ -108,7 +108,7 @@ def test_rows_per_method_in_trl_schema(tmp_path: Path) -> None:
 def test_rows_refuse_data_of_the_wrong_kind(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"prompt": "a"}\n{"prompt": "b"}\n')
-    with pytest.raises(AlignlabError, match=r"dpo data .*prompts\.jsonl: cannot convert prompt_only"):
+    with pytest.raises(AlignlabError, match=r"dpo data \S*prompts\.jsonl:1: cannot convert prompt_only"):
         load_rows("dpo", str(prompts))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "a", "chosen": "x", "rejected": "y"}\n{"prompt": "b", "chosen": 3}\n')

@@ -128,8 +128,9 @@ def load_rows(method: str, path: str, fmt: str = "auto", limit: int | None = Non
         records = iter_records(path, fmt, to=TARGET_KIND[method], chat=True)
         rows = list(islice(training_rows(method, records), limit))
     except AlignlabError as exc:
-        raise type(exc)(f"{method} data {path}: {exc.args[0]}", hint=exc.hint or f"{method} needs {NEEDS[method]}") \
-            from exc
+        msg = exc.args[0]
+        where = "" if msg.startswith(str(path)) else f" {path}:"  # the reader's error may already name file:line
+        raise type(exc)(f"{method} data{where} {msg}", hint=exc.hint or f"{method} needs {NEEDS[method]}") from exc
     if not rows:
         raise DataError(f"{method} data {path}: no records", hint=f"{method} needs {NEEDS[method]}")
     if method == "reward" and not all("margin" in r for r in rows):
