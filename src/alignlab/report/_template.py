@@ -78,9 +78,9 @@ article.sample header { display: flex; gap: 12px; font-size: 12px; color: var(--
 article.sample .sid { font-weight: 600; color: var(--fg); }
 article.sample .badge { color: #fff; background: var(--bad); border-radius: 4px; padding: 0 6px; }
 .kind { font-size: 11px; border-radius: 3px; padding: 0 4px; margin-right: 4px; white-space: nowrap; }
-.kind.score { background: #e3ecfa; color: #1d4f9a; }
-.kind.reliability { background: #fdf0dc; color: #8a5200; }
-.kind.descriptive, .kind.undeclared { background: #eee; color: #555; }
+.kind-score { background: #e3ecfa; color: #1d4f9a; }
+.kind-reliability { background: #fdf0dc; color: #8a5200; }
+.kind-descriptive, .kind-undeclared { background: #eee; color: #555; }
 tr.out td { color: #999; }
 tr.out a { color: #8aa0c8; }
 tr.failed td { background: #fdf1ef; }

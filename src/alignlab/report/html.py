@@ -107,10 +107,10 @@ def _ci(m: dict[str, Any]) -> str:
 def _kind(info: MetricInfo | None) -> str:
     """A metric's declared kind and direction as a short badge."""
     if info is None:
-        return '<span class="kind undeclared">undeclared</span>'
+        return '<span class="kind kind-undeclared">undeclared</span>'
     arrow = f"→{info.target:g}" if info.direction == "target" else {"higher": "↑", "lower": "↓"}.get(info.direction, "")
     chance = f" · chance {info.chance:.3g}" if info.chance is not None else ""
-    return f'<span class="kind {info.kind}">{info.kind} {_e(arrow)}</span><span class=note>{_e(chance)}</span>'
+    return f'<span class="kind kind-{info.kind}">{info.kind} {_e(arrow)}</span><span class=note>{_e(chance)}</span>'
 
 
 def _scorecards(results: dict[str, Any]) -> str:
@@ -174,6 +174,11 @@ def _scorecards(results: dict[str, Any]) -> str:
             f"<div class=cards>{''.join(cards)}</div>")
 
 
+def _patterns(gate: dict[str, Any]) -> str:
+    """The metric families a gate covers, ``{field}`` shown as ``*``."""
+    return ", ".join(re.sub(r"\{\w+\}", "*", p) for p in gate.get("covers") or [])
+
+
 def _reliability(suites: dict[str, dict[str, Any]]) -> str:
     """Per suite: its reliability gates (pass/fail with the figure, threshold and what they cover) and every
     reliability metric it reports, with chance where declared."""
@@ -193,7 +198,7 @@ def _reliability(suites: dict[str, dict[str, Any]]) -> str:
             rows.append(f"<tr{' class=failed' if g.get('passed') is False else ''}><td>{_e(g.get('metric'))}</td>"
                         f"<td class=num>{fmt(svg.number(g.get('value')))}<br><span class=note>{_ci(m)}</span></td>"
                         f"<td class=num>{_e(threshold_text(g))}</td><td>{status}</td>"
-                        f"<td><span class=note>{_e(', '.join(g.get('covers') or []))}</span>"
+                        f"<td><span class=note>{_e(_patterns(g))}</span>"
                         + (f"<br>{_e(g.get('reason'))}" if g.get("passed") is False else "") + "</td></tr>")
         gate_table = ("<table><tr><th>gate</th><th>value [95% CI]</th><th>needs</th><th>this model</th>"
                       f"<th>covers · why it matters</th></tr>{''.join(rows)}</table>") if rows else ""
@@ -201,7 +206,7 @@ def _reliability(suites: dict[str, dict[str, Any]]) -> str:
                         f"<td class=num>{_ci(m)}</td><td>{_kind(i)}</td><td class=note>{_e(i.description if i else '')}"
                         "</td></tr>" for k, m, i in rel)
         failed = [g for g in gates if g.get("passed") is False]
-        verdict = (f"<p class=bad>Not interpretable for this model: {_e(', '.join(failed[0].get('covers') or []))}"
+        verdict = (f"<p class=bad>Not interpretable for this model: {_e(_patterns(failed[0]))}"
                    f" — {_e(failed[0].get('metric'))} = {fmt(svg.number(failed[0].get('value')))}, needs "
                    f"{_e(threshold_text(failed[0]))}.</p>") if failed else ""
         parts.append(f"<h3>{_e(name)}</h3>{verdict}{gate_table}"

@@ -298,8 +298,8 @@ def survey_gates(prefix: str) -> list[ReliabilityGate]:
     return [ReliabilityGate(
         "consistency/order_reversal_agreement", covers=(f"{prefix}/{{value}}", "target/{fit}"),
         at_least=ORDER_AGREEMENT_MIN,
-        reason="most answers change when the options are listed in reverse order, so the profile reflects where "
-               "an option is listed more than what the model endorses")]
+        reason="too many answers change when the options are listed in reverse order, so the profile reflects "
+               "where an option is listed as much as what the model endorses")]
 
 
 def survey_metrics(records: Sequence[dict[str, Any]], system: ValueSystem, *, prefix: str,
