@@ -90,7 +90,9 @@ def test_mt_bench_two_turns_graded_with_parse_failures_counted(tiny_model_dir: P
     assert m["score_turn1"]["n"] == 3 and m["score_turn2"]["value"] == pytest.approx((5 + 5 + 9 + 9) / 4)
     assert m["score/math"]["value"] == 9 and m["score/writing"]["value"] == 5
     assert m["score_scaled"]["value"] == pytest.approx(m["score"]["value"] / 10)
-    assert m["judge_parse_failures"] == {"value": 1, "n": 8, "rate": 1 / 8}
+    assert m["judge_parse_failures"]["declared"]["kind"] == "reliability"
+    failures = {k: v for k, v in m["judge_parse_failures"].items() if k != "declared"}
+    assert failures == {"value": 1, "n": 8, "rate": 1 / 8}
     rows = {json.loads(line)["id"]: json.loads(line)
             for line in (tmp_path / "run" / "samples" / "instructions" / "mt-bench.jsonl").read_text().splitlines()}
     assert rows["81"]["scores"]["score_turn1"] is None  # kept, not dropped
@@ -131,8 +133,10 @@ def test_arena_vs_reference_both_orders(tmp_path: Path) -> None:
     m = res["suites"]["instructions/arena-vs-reference"]["metrics"]
     assert m["win_rate"]["n"] == 3 and m["win_rate"]["value"] == pytest.approx(0.5)
     assert (m["wins"]["value"], m["ties"]["value"], m["losses"]["value"]) == (1, 1, 1)
-    assert m["position_disagreements"] == {"value": 1, "n": 4}
-    assert m["judge_parse_failures"] == {"value": 1, "n": 8, "rate": 1 / 8}
+    assert {k: v for k, v in m["position_disagreements"].items() if k != "declared"} == {"value": 1, "n": 4}
+    assert m["judge_parse_failures"]["declared"]["kind"] == "reliability"
+    failures = {k: v for k, v in m["judge_parse_failures"].items() if k != "declared"}
+    assert failures == {"value": 1, "n": 8, "rate": 1 / 8}
     assert len(judge_api.prompts) == 8  # every question judged in both orders
     rows = [json.loads(line) for line in
             (tmp_path / "run" / "samples" / "instructions" / "arena-vs-reference.jsonl").read_text().splitlines()]

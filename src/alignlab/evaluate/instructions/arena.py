@@ -379,5 +379,5 @@ def arena_vs_reference(questions: str | None = None, references: str | None = No
         scorer=_arena_score, metrics=[_arena_metrics],
         description=f"Pairwise vs a reference answer set ({len(qs)} questions, {turns} turn(s)), judged in both "
                     f"orders (disagreement = tie); win rate with ties as 0.5; judge {judge.spec}.",
-        primary_metric="win_rate",
+        primary_metric="win_rate", metric_info=ARENA_METRICS,
     )
