@@ -303,7 +303,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     cmd = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "alignlab.models.llama_server",  # llama_cpp.server with llama.cpp's AMX kernels off where they fault
         "--model",
         gguf,
         "--host",

@@ -84,6 +84,20 @@ def _model_defaults(**fields: Any) -> Iterator[None]:
             module.llama_model_default_params = original
 
 
+def extra_buffer_types_safe() -> bool:
+    """Whether llama.cpp's extra buffer types (AMX, repack) may be used: not on a build that reports AMX, whose
+    kernels fault in llama-cpp-python 0.3.x (SIGSEGV on the first decode), unless ALIGNLAB_LLAMA_AMX=1."""
+    return "AMX_INT8 = 1" not in _system_info() or os.environ.get("ALIGNLAB_LLAMA_AMX") == "1"
+
+
+@contextmanager
+def safe_load_defaults() -> Iterator[None]:
+    """Load models inside this block with the extra buffer types off where they are unsafe (see above), for code
+    that builds ``llama_cpp.Llama`` itself: llama-cpp-python's server (``python -m alignlab.models.llama_server``)."""
+    with _model_defaults(use_extra_bufts=extra_buffer_types_safe()):
+        yield
+
+
 class LlamaCppModelAPI(ModelAPI):
     """One ``llama_cpp.Llama`` on all CPU cores; greedy requests decode ``n_parallel`` at a time (default one).
 
@@ -116,7 +130,7 @@ class LlamaCppModelAPI(ModelAPI):
         # llama.cpp's AMX kernels (picked by a native build on CPUs that report AMX) fault in ldtilecfg in
         # llama-cpp-python 0.3.x (seen in a Firecracker VM: SIGSEGV on the first decode), so on such a build its
         # extra buffer types (AMX, repack) stay off; ALIGNLAB_LLAMA_AMX=1 turns them back on.
-        self.extra_buffer_types = "AMX_INT8 = 1" not in _system_info() or os.environ.get("ALIGNLAB_LLAMA_AMX") == "1"
+        self.extra_buffer_types = extra_buffer_types_safe()
         with _model_defaults(use_extra_bufts=self.extra_buffer_types):
             self.llm = llama_cpp.Llama(
                 model_path=str(self.path),
