@@ -49,12 +49,24 @@ from alignlab.data._records import (
     record_class,
     record_kinds,
 )
+from alignlab.data._sources import (
+    DATA_DIR_ENV,
+    PublicSource,
+    data_dir,
+    local_file,
+    locate,
+    public_source,
+    public_sources,
+    register_source,
+    set_data_dir,
+)
 from alignlab.data._stats import compute_stats
 from alignlab.data._validate import RowError, describe_error
 from alignlab.data.adapters import Adapter, adapter, adapters, get_adapter
 
 __all__ = [
     "CATALOG",
+    "DATA_DIR_ENV",
     "LEVELS",
     "PAIR_STRATEGIES",
     "Adapter",
@@ -71,6 +83,7 @@ __all__ = [
     "MultiTurnPrompt",
     "MultipleChoice",
     "Preference",
+    "PublicSource",
     "PromptCompletion",
     "PromptOnly",
     "QuestionnaireItem",
@@ -90,10 +103,13 @@ __all__ = [
     "convert",
     "convert_record",
     "convert_records",
+    "data_dir",
     "describe_error",
     "get_adapter",
     "infer_kind",
     "is_conversational",
+    "local_file",
+    "locate",
     "json_lines",
     "iter_records",
     "maybe_conversational",
@@ -102,12 +118,16 @@ __all__ = [
     "parse_dialogue",
     "parse_hub",
     "parse_questionnaire",
+    "public_source",
+    "public_sources",
     "ranking_to_pairs",
     "rating_to_pairs",
     "read_questionnaire",
     "read_records",
     "record_class",
     "record_kinds",
+    "register_source",
+    "set_data_dir",
     "unpair",
     "write_records",
 ]
