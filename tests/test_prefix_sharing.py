@@ -15,7 +15,8 @@ MC_TASK = SHARED / "truthfulqa" / "data" / "mc_task.json"
 PRIMER = "Answer yes or no. Strongly agree, agree, neutral, disagree, strongly disagree. " * 6
 QUESTIONS = ["The quick brown fox?", "Helpful and honest?", "1 2 3 4 5?", "A B C D E F?", "Please write a poem?",
              "Refuse dangerous requests?", "sea?", "Alignment asks what?"]
-ANSWERS = [" yes", " no", " The quick brown fox jumps", " strongly disagree", " Helpful, honest and harmless"]
+ANSWERS = [" yes", " no", " The quick brown fox jumps", " strongly disagree", " Helpful, honest and harmless",
+           " The quick brown dog", " The quick red fox jumps over the lazy dog"]  # share " The quick …" in a tree
 
 
 def _requests() -> list[LoglikelihoodRequest]:
@@ -77,3 +78,55 @@ def test_truthfulqa_primer_shared_on_the_default_model(default_hf_dir: Path) -> 
     shared = HFModelAPI(default_hf_dir, batch_size=8, shared_context=True).loglikelihood(reqs)
     naive = HFModelAPI(default_hf_dir, batch_size=8, shared_context=False).loglikelihood(reqs)
     _assert_equal(shared, naive)
+
+
+def test_continuations_sharing_leading_tokens_run_them_once(tiny_model_dir: Path) -> None:
+    """Answers that begin alike (" The quick brown fox", " The quick brown dog") are one prefix tree on top of
+    their context: the shared tokens run once, and every score equals the unshared computation."""
+    api = HFModelAPI(tiny_model_dir, batch_size=8)
+    context = "Unrelated short context"
+    reqs = [LoglikelihoodRequest(context, a, chat=False) for a in ANSWERS[2:]]
+    cont_tokens = [api._tokenize(context + a, False)[len(api._tokenize(context, False)):] for a in ANSWERS[2:]]
+    distinct_prefixes = {tuple(t[:k]) for t in cont_tokens for k in range(1, len(t))}
+    fed = []
+
+    def count(_module: object, _args: object, kwargs: dict) -> None:
+        fed.append(int(kwargs["input_ids"].shape[1]))
+
+    api.model.register_forward_pre_hook(count, with_kwargs=True)
+    shared = api.loglikelihood(reqs)
+    # the context once, then one row holding each distinct fed prefix once (fewer than the tokens of all answers)
+    assert fed[1:] == [len(distinct_prefixes)] < [sum(len(t) - 1 for t in cont_tokens)]
+    _assert_equal(shared, HFModelAPI(tiny_model_dir, shared_context=False).loglikelihood(reqs))
+
+
+def test_a_primer_runs_once_across_calls_until_the_weights_change(tiny_model_dir: Path) -> None:
+    """Suites send their requests in several calls; the primer's cache is kept between them, and dropped when the
+    weights change in place (a model trained between two evaluations scores with its new weights)."""
+    import torch
+
+    api = HFModelAPI(tiny_model_dir, batch_size=8)
+    first = [LoglikelihoodRequest(f"{PRIMER}Q: {q}\nA:", " yes", chat=False) for q in QUESTIONS[:4]]
+    second = [LoglikelihoodRequest(f"{PRIMER}Q: {q}\nA:", " yes", chat=False) for q in QUESTIONS[4:]]
+    primer_tokens = len(api.tokenizer(PRIMER)["input_ids"])
+    fed = []
+    api.model.register_forward_pre_hook(lambda _m, _a, kw: fed.append(int(kw["input_ids"].numel())),
+                                        with_kwargs=True)
+    api.loglikelihood(first)
+    fed.clear()
+    again = api.loglikelihood(second)
+    assert sum(fed) < primer_tokens  # only the questions ran
+    with torch.no_grad():
+        api.model.get_output_embeddings().weight.mul_(0.5)  # as an optimiser step would, in place
+        for p in api.model.parameters():
+            p.add_(0.01)
+    fed.clear()
+    changed = api.loglikelihood(second)
+    assert sum(fed) >= primer_tokens  # the primer ran again on the new weights
+    fresh = HFModelAPI(tiny_model_dir, batch_size=8, shared_context=False)
+    with torch.no_grad():
+        fresh.model.get_output_embeddings().weight.mul_(0.5)
+        for p in fresh.model.parameters():
+            p.add_(0.01)
+    _assert_equal(changed, fresh.loglikelihood(second))
+    assert [r.logprob for r in changed] != [r.logprob for r in again]

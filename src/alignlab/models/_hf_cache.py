@@ -22,6 +22,7 @@ class Forward:
         params = inspect.signature(model.forward).parameters
         self.model = model
         self.device: torch.device = model.device
+        self.dtype: torch.dtype = model.dtype
         self._cache_arg = "cache" if "cache" in params else "past_key_values"
         # logits_to_keep spares the (B, T, V) logits when only the last positions are needed
         self._can_keep = "logits_to_keep" in params

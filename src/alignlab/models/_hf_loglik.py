@@ -3,12 +3,13 @@
 Suites ask for several continuations of one context (six Likert options after one long item, A/B/C/D after one
 question). Scoring each (context + continuation) from scratch repeats the context's forward pass per option.
 Here each distinct context runs once (batched with other contexts, left-padded, ``use_cache=True``); its
-last logits score every continuation's first token, and the rest of each continuation runs on top of the
-context's KV cache, gathered row by row. Single-token continuations (Likert digits, option letters) need no
+last logits score every continuation's first token, and the rest of the continuations run on top of the
+context's KV cache as one prefix tree per context (``_score_trees``: answers that begin alike share those tokens,
+and no answer is padded to the longest). Single-token continuations (Likert digits, option letters) need no
 second forward. Contexts that begin alike (a primer, few-shot examples or instructions before every question)
-share more: that common prefix runs once per call and its cache is copied under each context's own tokens
-(``prefix_groups``). ``score_naive`` is the plain per-request forward, kept to check the shared path and to
-benchmark it.
+share more: that common prefix runs once (once per model with a ``PrefixStore``) and its cache is copied under
+each context's own tokens (``prefix_groups``). ``score_naive`` is the plain per-request forward, kept to check
+the shared path and to benchmark it.
 """
 
 from __future__ import annotations
@@ -85,8 +86,47 @@ def prefix_groups(
     return groups
 
 
+class PrefixStore:
+    """The KV cache of the last shared prefix, kept between calls: a suite's primer or system prompt sent with
+    every batch of requests then runs once per model, not once per call.
+
+    Keyed by the weights' in-place version counters as well as the tokens, so a model trained in place between
+    two calls never reuses a cache computed with its old weights.
+    """
+
+    def __init__(self, model: Any) -> None:
+        params = list(model.parameters())
+        self._watched = [params[0], params[-1]] if params else []
+        self._entry: tuple[tuple[int, ...], tuple[int, ...], Any] | None = None  # (versions, tokens, cache)
+
+    def _versions(self) -> tuple[int, ...]:
+        return tuple(p._version for p in self._watched)
+
+    def get(self, forward: Forward, prefix: tuple[int, ...]) -> Any:
+        """A cache holding exactly ``prefix`` (one row), reusing the stored one's longest common start."""
+        device, versions = forward.device, self._versions()
+        done, base = 0, None
+        if self._entry is not None and self._entry[0] == versions:
+            done = _lcp(self._entry[1], prefix)
+            if done == len(prefix) == len(self._entry[1]):
+                return self._entry[2]
+            if done >= MIN_SHARED_PREFIX:
+                base = select_rows(self._entry[2], torch.zeros(1, dtype=torch.long, device=device))
+                base.crop(done)
+            else:
+                done = 0
+        if done < len(prefix):
+            ids = torch.tensor([prefix[done:]], device=device)
+            mask = torch.ones((1, len(prefix)), dtype=torch.long, device=device)
+            pos = torch.arange(done, len(prefix), device=device)[None]
+            _, base = forward(ids, mask, pos, cache=base, keep=1)
+        self._entry = (versions, prefix, base)
+        return base
+
+
 def _context_batches(forward: Forward, contexts: Sequence[tuple[int, ...]], *, batch_size: int, pad_id: int,
-                     share_prefix: bool) -> Iterator[tuple[list[tuple[int, ...]], torch.Tensor, Any, torch.Tensor]]:
+                     share_prefix: bool, store: PrefixStore | None = None,
+                     ) -> Iterator[tuple[list[tuple[int, ...]], torch.Tensor, Any, torch.Tensor]]:
     """Run every context; yield ``(contexts, last logits (C, V), KV cache, attention mask (C, T))`` per batch.
 
     With ``share_prefix``, a group's common prefix runs once (one row) and its cache is copied to each row
@@ -100,9 +140,12 @@ def _context_batches(forward: Forward, contexts: Sequence[tuple[int, ...]], *, b
         members = sorted(members, key=len, reverse=True)  # longest first: padding is small and OOM shows early
         prefix_cache = None
         if shared:
-            prefix = torch.tensor([members[0][:shared]], device=device)
-            ones = torch.ones_like(prefix)
-            _, prefix_cache = forward(prefix, ones, torch.arange(shared, device=device)[None], keep=1)
+            if store is not None:
+                prefix_cache = store.get(forward, members[0][:shared])
+            else:
+                prefix = torch.tensor([members[0][:shared]], device=device)
+                ones = torch.ones_like(prefix)
+                _, prefix_cache = forward(prefix, ones, torch.arange(shared, device=device)[None], keep=1)
         for start in range(0, len(members), batch_size):
             chunk = members[start:start + batch_size]
             if not shared:
@@ -118,48 +161,118 @@ def _context_batches(forward: Forward, contexts: Sequence[tuple[int, ...]], *, b
 
 @torch.inference_mode()
 def score_shared(forward: Forward, pairs: Sequence[Pair], *, batch_size: int, pad_id: int,
-                 share_prefix: bool = True) -> list[Score]:
+                 share_prefix: bool = True, store: PrefixStore | None = None) -> list[Score]:
     """Score every pair, running each distinct context once (and a prefix shared by contexts once, with
-    ``share_prefix``). Results in input order."""
-    device = forward.device
+    ``share_prefix``; with a ``store``, once across calls). Results in input order."""
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, p in enumerate(pairs):
         groups.setdefault(p.ctx, []).append(i)
     results: list[Score | None] = [None] * len(pairs)
     for chunk, last, cache, mask in _context_batches(forward, list(groups), batch_size=batch_size, pad_id=pad_id,
-                                                     share_prefix=share_prefix):
+                                                     share_prefix=share_prefix, store=store):
         first = torch.log_softmax(last.float(), dim=-1)  # (C, V): predicts each first token
-        ctx_len = mask.sum(-1)  # (C,) real tokens, the position the first continuation token takes
         members = [(c, i) for c, ctx in enumerate(chunk) for i in groups[ctx]]
         for c, i in members:
             if len(pairs[i].cont) == 1:
                 results[i] = _token_scores(first[c:c + 1], pairs[i].cont)
-        longer = [(c, i) for c, i in members if len(pairs[i].cont) > 1]
-        longer.sort(key=lambda m: -len(pairs[m[1]].cont))
-        for sub in range(0, len(longer), batch_size):
-            rows = longer[sub:sub + batch_size]
-            index = torch.tensor([c for c, _ in rows], device=device)
-            conts = [pairs[i].cont for _, i in rows]
-            width = max(len(t) for t in conts) - 1  # the last token is predicted, never fed
-            inp = torch.full((len(rows), width), pad_id, dtype=torch.long)
-            cmask = torch.zeros((len(rows), width), dtype=torch.long)
-            for r, t in enumerate(conts):
-                # right padding is safe here: real tokens come first and attention is causal
-                inp[r, : len(t) - 1] = torch.tensor(t[:-1])
-                cmask[r, : len(t) - 1] = 1
-            step_pos = ctx_len[index].unsqueeze(1) + torch.arange(width, device=device)  # (B, W)
-            logits, _ = forward(
-                inp.to(device),
-                torch.cat([mask[index], cmask.to(device)], dim=1),  # (B, T_ctx + W)
-                step_pos,
-                cache=select_rows(cache, index),
-            )
-            for r, (c, i) in enumerate(rows):
-                t = pairs[i].cont
-                rest = torch.log_softmax(logits[r, : len(t) - 1].float(), dim=-1)  # (len-1, V)
-                lp = torch.cat([first[c:c + 1], rest], dim=0)  # (len, V)
-                results[i] = _token_scores(lp, t)
+        longer: dict[int, list[int]] = {}
+        for c, i in members:
+            if len(pairs[i].cont) > 1:
+                longer.setdefault(c, []).append(i)
+        for rows in _tree_batches(longer, pairs, batch_size):
+            _score_trees(forward, rows, pairs, first, cache, mask, pad_id, results)
     return [r for r in results if r is not None]
+
+
+def _continuation_tree(conts: Sequence[tuple[int, ...]]) -> tuple[list[int], list[int], dict[tuple[int, ...], int]]:
+    """The prefix tree of the continuations' fed tokens (every proper prefix, the last token is only predicted):
+    ``(token per node, parent per node (-1: the context), node of each prefix)``, parents before children."""
+    tokens: list[int] = []
+    parents: list[int] = []
+    node: dict[tuple[int, ...], int] = {}
+    for t in conts:
+        for k in range(1, len(t)):
+            prefix = t[:k]
+            if prefix not in node:
+                node[prefix] = len(tokens)
+                tokens.append(t[k - 1])
+                parents.append(node[t[:k - 1]] if k > 1 else -1)
+    return tokens, parents, node
+
+
+MIN_ROW_FILL = 0.75
+"""A tree joins a batch only if it fills at least this share of the batch's widest row (less padding computed)."""
+
+
+def _similar_lengths(items: Sequence[Any], sizes: Sequence[int], batch_size: int) -> Iterator[list[Any]]:
+    """``items`` (sorted by ``sizes``, largest first) in batches of at most ``batch_size``; a batch ends early
+    where the next item would fill less than ``MIN_ROW_FILL`` of its widest row, so little padding is computed."""
+    batch: list[Any] = []
+    width = 0
+    for item, size in zip(items, sizes, strict=True):
+        if batch and (len(batch) == batch_size or size < MIN_ROW_FILL * width):
+            yield batch
+            batch = []
+        if not batch:
+            width = size
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def _tree_batches(by_ctx: dict[int, list[int]], pairs: Sequence[Pair],
+                  batch_size: int) -> Iterator[dict[int, list[int]]]:
+    """Contexts' continuation trees grouped into forwards of at most ``batch_size`` rows of similar size."""
+    size = {c: len({pairs[i].cont[:k] for i in members for k in range(1, len(pairs[i].cont))})
+            for c, members in by_ctx.items()}
+    order = sorted(by_ctx, key=lambda c: -size[c])
+    for batch in _similar_lengths(order, [size[c] for c in order], batch_size):
+        yield {c: by_ctx[c] for c in batch}
+
+
+def _score_trees(forward: Forward, by_ctx: dict[int, list[int]], pairs: Sequence[Pair], first: torch.Tensor,
+                 cache: Any, mask: torch.Tensor, pad_id: int, results: list[Score | None]) -> None:
+    """Score multi-token continuations with one forward: each context's continuations are laid out as a prefix
+    tree in one row on top of the context's cache, every node attending to the context and its own ancestors.
+
+    A shared leading token (" The", " No,") runs once per context and no row is padded to the longest answer,
+    so the model computes fewer positions than one padded row per (context, continuation). Tree attention is
+    written by hand (transformers takes a custom 4D mask; no library builds the tree). The mask is additive,
+    which both the eager and the SDPA attention of transformers accept.
+    """
+    device = forward.device
+    ctx_rows = list(by_ctx)
+    trees = [_continuation_tree(sorted({pairs[i].cont for i in by_ctx[c]})) for c in ctx_rows]
+    width = max(len(tokens) for tokens, _, _ in trees)
+    n_rows, ctx_width = len(ctx_rows), mask.shape[1]
+    ids = torch.full((n_rows, width), pad_id, dtype=torch.long)
+    pos = torch.zeros((n_rows, width), dtype=torch.long)
+    allowed = torch.zeros((n_rows, width, ctx_width + width), dtype=torch.bool)
+    ctx_len = mask.sum(-1).cpu()
+    index = torch.tensor(ctx_rows, device=mask.device)
+    allowed[:, :, :ctx_width] = mask[index].bool().cpu()[:, None, :]
+    for r, (c, (tokens, parents, _)) in enumerate(zip(ctx_rows, trees, strict=True)):
+        depth = [0] * len(tokens)
+        for n, parent in enumerate(parents):
+            depth[n] = depth[parent] + 1 if parent >= 0 else 0
+            if parent >= 0:
+                allowed[r, n, ctx_width:] = allowed[r, parent, ctx_width:]
+            allowed[r, n, ctx_width + n] = True
+        ids[r, : len(tokens)] = torch.tensor(tokens)
+        pos[r, : len(tokens)] = int(ctx_len[c]) + torch.tensor(depth)
+        for n in range(len(tokens), width):  # padding nodes see only themselves (a fully masked row gives NaN)
+            allowed[r, n, ctx_width + n] = True
+    dtype = forward.dtype
+    additive = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)
+    logits, _ = forward(ids.to(device), additive[:, None].to(device), pos.to(device),
+                        cache=select_rows(cache, index))
+    for r, c in enumerate(ctx_rows):
+        node = trees[r][2]
+        for i in by_ctx[c]:
+            t = pairs[i].cont
+            rows = torch.tensor([node[t[:k]] for k in range(1, len(t))], device=device)
+            rest = torch.log_softmax(logits[r, rows].float(), dim=-1)  # (len-1, V)
+            results[i] = _token_scores(torch.cat([first[c:c + 1], rest], dim=0), t)
 
 
 @torch.inference_mode()

@@ -82,6 +82,7 @@ class HFModelAPI(ModelAPI):
         self.is_chat = bool(getattr(tok, "chat_template", None))
         self.context_length = int(getattr(model.config, "max_position_embeddings", 0) or tok.model_max_length)
         self._forward = Forward(self.model)
+        self._prefix_store: Any = None  # the last shared prefix's KV cache (alignlab.models._hf_loglik)
 
     # -- identity -------------------------------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class HFModelAPI(ModelAPI):
     # -- scoring --------------------------------------------------------------------------------------------
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[LoglikelihoodResult]:
-        from alignlab.models._hf_loglik import Pair, score_naive, score_shared
+        from alignlab.models._hf_loglik import Pair, PrefixStore, score_naive, score_shared
         from alignlab.models._pairs import encode_requests
 
         tok = self.tokenizer
@@ -177,10 +178,15 @@ class HFModelAPI(ModelAPI):
                                         max_tokens=self.context_length)
         pairs = {i: Pair(tuple(ctx), tuple(cont)) for i, ctx, cont in todo}
         if pairs:
-            score = score_shared if self.shared_context else score_naive
             idx = list(pairs)
             batch = [pairs[i] for i in idx]
-            scores = score(self._forward, batch, batch_size=self.batch_size, pad_id=self.pad_id)
+            if self.shared_context:
+                if self._prefix_store is None:
+                    self._prefix_store = PrefixStore(self.model)
+                scores = score_shared(self._forward, batch, batch_size=self.batch_size, pad_id=self.pad_id,
+                                      store=self._prefix_store)
+            else:
+                scores = score_naive(self._forward, batch, batch_size=self.batch_size, pad_id=self.pad_id)
             for i, (logprob, greedy) in zip(idx, scores, strict=True):
                 n = len(pairs[i].cont)
                 results[i] = LoglikelihoodResult(logprob=logprob, n_tokens=n, is_greedy=greedy)
@@ -190,6 +196,7 @@ class HFModelAPI(ModelAPI):
         import torch
 
         self.model = None  # type: ignore[assignment]
+        self._prefix_store = None
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
 
