@@ -163,7 +163,7 @@ def test_temp_file_of_a_killed_convert_is_removed_by_the_next_write(tmp_path: Pa
 
 
 def test_atomic_write_removes_a_dead_writers_temp_file_but_not_a_live_ones(tmp_path: Path) -> None:
-    from alignlab._atomic import write_text_atomic
+    from alignlab.atomic import write_text_atomic
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale = tmp_path / f".state.json.abcd1234.{int(dead.stdout)}.tmp"

@@ -62,7 +62,7 @@ def preference_rows(engine: Engine, ties: TiePolicy = "drop") -> list[dict[str, 
 
 def export_preferences(engine: Engine, path: Path, ties: TiePolicy = "drop") -> int:
     """Write the preference records as JSONL (atomically); returns the number of rows."""
-    from alignlab._atomic import write_jsonl_atomic
+    from alignlab.atomic import write_jsonl_atomic
 
     rows = preference_rows(engine, ties)
     write_jsonl_atomic(Path(path), rows)

@@ -24,8 +24,8 @@ _HELP = {
 
 
 def _run(method: str, config: Path, output_dir: Path | None, sets: list[str], resume: bool, quiet: bool) -> None:
-    from alignlab._kv import parse_assignments
     from alignlab.align import load_recipe, train
+    from alignlab.assignments import parse_assignments
 
     recipe = load_recipe(config, parse_assignments(sets, "--set"), method=method)
     result = train(recipe, output_dir=output_dir, resume=resume, progress=not quiet)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from alignlab._kv import parse_assignments
+from alignlab.assignments import parse_assignments
 from alignlab.cli._errors import friendly_errors
 from alignlab.cli._output import print_table
 

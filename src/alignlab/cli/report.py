@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A leaderboard across runs: level scores and each suite's primary metric with 95% CIs; * marks a
         significant difference from the column's best (z-test on the standard errors, p < 0.05)."""
-        from alignlab._atomic import write_text_atomic
+        from alignlab.atomic import write_text_atomic
         from alignlab.report import leaderboard
 
         warnings: list[str] = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from alignlab._kv import parse_assignments
+from alignlab.assignments import parse_assignments
 from alignlab.cli._errors import friendly_errors
 
 validate_app = typer.Typer(no_args_is_help=True, help="Check that an instrument measures what it claims on a model.")

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from alignlab._kv import parse_assignments
+from alignlab.assignments import parse_assignments
 from alignlab.errors import AlignlabError
 from alignlab.evaluate._suite import Suite
 from alignlab.registry import Registry

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from alignlab._atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
+from alignlab.atomic import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from alignlab.errors import AlignlabError, DataError
 from alignlab.files import read_text
 

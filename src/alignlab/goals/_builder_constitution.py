@@ -174,7 +174,7 @@ class _Models:
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> None:
-    from alignlab._atomic import write_jsonl_atomic
+    from alignlab.atomic import write_jsonl_atomic
 
     write_jsonl_atomic(path, rows)
 

@@ -92,9 +92,9 @@ def _resolve(value: str, goal: Goal) -> Path:
 @register_builder("value-profile-best-of-n", options=ValueProfileOptions)
 def build_value_profile_best_of_n(goal: Goal, out_dir: Path, context: BuildContext) -> BuiltData:
     """Best-of-n DPO pairs scored by closeness to the target value profile (see the module docs)."""
-    from alignlab._atomic import write_jsonl_atomic
     from alignlab.align.best_of_n import sample_and_score, summarize
     from alignlab.align.rewards import build_reward
+    from alignlab.atomic import write_jsonl_atomic
     from alignlab.models import load_model
     from alignlab.targets.profiles import load_profile
 

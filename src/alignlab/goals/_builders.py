@@ -207,7 +207,7 @@ def builtin_pairs_path() -> Path:
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    from alignlab._atomic import write_jsonl_atomic
+    from alignlab.atomic import write_jsonl_atomic
 
     write_jsonl_atomic(path, rows)
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from alignlab._atomic import write_json_atomic, write_text_atomic
+from alignlab.atomic import write_json_atomic, write_text_atomic
 from alignlab.errors import AlignlabError
 from alignlab.goals._builders import BuildContext, BuiltData, get_builder
 from alignlab.goals._goal import Goal, fill

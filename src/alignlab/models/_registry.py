@@ -21,7 +21,8 @@ BACKENDS: Registry[str] = Registry("model backend")
 for _name, _target in (("default", "alignlab.models.default:create"), ("hf", "alignlab.models.hf:create"),
                        ("gguf", "alignlab.models.hf:create_gguf"), ("llamacpp", "alignlab.models.llamacpp:create"),
                        ("openai", "alignlab.models.openai_compat:create"),
-                       ("vllm", "alignlab.models.vllm_backend:create"), ("responses", "alignlab.models.replay:create")):
+                       ("vllm", "alignlab.models.vllm_backend:create"), ("responses", "alignlab.models.replay:create"),
+                       ("scripted", "alignlab.models.scripted:create")):
     BACKENDS.add(_name, _target)
 
 
@@ -43,7 +44,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep or name not in BACKENDS:
         raise ModelSpecError(
             f"unknown model spec {spec!r}",
-            hint="use default, hf:PATH, gguf:PATH, llamacpp:PATH, openai:MODEL@URL, vllm:PATH or responses:PATH",
+            hint="use default, hf:PATH, gguf:PATH, llamacpp:PATH, openai:MODEL@URL, vllm:PATH, responses:PATH "
+            "or scripted:TEXT",
         )
     if not target:
         raise ModelSpecError(f"model spec {spec!r} names no model", hint=f"write {name}:PATH")

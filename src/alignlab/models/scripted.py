@@ -1,7 +1,7 @@
 """``scripted:NAME``: a real backend whose answers and log-likelihoods come from a script, for tests and examples
 (like Inspect's ``mockllm``). Nothing is downloaded or run.
 
-    from alignlab.testing import ScriptedAPI, scripted_models
+    from alignlab.testing import ScriptedAPI, scripted_models  # or alignlab.models.scripted
     judge = ScriptedAPI(reply=lambda user: "Rating: [[7]]")              # from a function of the user message
     policy = ScriptedAPI(reply={"weather": "Sunny.", "": "I don't know."}) # first key found in the message wins
     letters = ScriptedAPI(logprob={"A": -0.1, "B": -2.0})                  # continuation (stripped) → logprob
@@ -19,14 +19,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from alignlab.errors import ModelSpecError
-from alignlab.models import (
+from alignlab.models._api import ModelAPI
+from alignlab.models._types import (
     GenerateRequest,
     GenerateResult,
     LoglikelihoodRequest,
     LoglikelihoodResult,
-    ModelAPI,
     Prompt,
-    register_backend,
 )
 
 Reply = str | Mapping[str, str] | Callable[[str], str]
@@ -130,5 +129,3 @@ def create(target: str, **options: Any) -> ScriptedAPI:
         raise ModelSpecError(f"scripted: takes no options ({', '.join(options)})")
     return _NAMED.get(target) or ScriptedAPI(reply=target, spec=f"scripted:{target}")
 
-
-register_backend("scripted", "alignlab.testing.scripted:create")
