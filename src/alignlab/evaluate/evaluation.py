@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -201,9 +202,13 @@ def evaluate(
                 say(f"not run {r[0]}: {exc}")
         if require_runnable and not built:
             raise NothingToRun(not_run)
+        loading = time.perf_counter()
         m = (stack.enter_context(load_model(model, cache=cache, system=system, **dict(model_args or {})))
              if isinstance(model, str) else model)
-        say(f"model={spec} ({m.api.backend}) suites={','.join(names)} out={run_dir}")
+        where = getattr(m.api, "gguf", None) or getattr(m.api, "path", None)
+        loaded = (f", loaded from {where} in {time.perf_counter() - loading:.1f} s" if isinstance(model, str)
+                  and where else "")
+        say(f"model={spec} ({m.api.backend}{loaded}) suites={','.join(names)} out={run_dir}")
         extra: dict[str, Any] = {"system": system, "batch_size": batch_size, "judge": spec_of(judge),
                                  "reward_model": spec_of(reward_model), "reference_model": spec_of(reference_model),
                                  "plan": plan_name}
