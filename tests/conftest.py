@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,17 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """Each test gets its own cache unless it is a slow test that reuses the converted default model."""
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test gets its own cache unless it is a slow test that reuses the converted default model, and no
+    data directory unless it sets one (``--data-dir`` sets it process-wide, so it is reset after each test)."""
     if "slow" not in request.keywords:
         monkeypatch.setenv("ALIGNLAB_HOME", str(tmp_path / "alignlab-home"))
+    monkeypatch.delenv("ALIGNLAB_DATA_DIR", raising=False)
+    yield
+    from alignlab.data import set_data_dir
+
+    set_data_dir(None)
 
 
 def default_gguf() -> Path | None:

@@ -1,5 +1,6 @@
 """Public benchmarks found by name: explicit path, then the data directory, then the pinned hub copy."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,33 @@ def test_missing_file_without_hub_copy_says_where_it_looked(tmp_path: Path, monk
 def test_unknown_source_lists_known_ones():
     with pytest.raises(DataError, match="no public source named"):
         locate("test/never-registered")
+
+
+def test_public_suites_declare_their_sources():
+    from alignlab.data import public_sources
+    from alignlab.evaluate import public_suites, suite_sources
+
+    suites = public_suites()
+    assert suites["values/xstest"] == ("xstest",) == suite_sources("values/xstest")
+    assert "values/safety" not in suites and suite_sources("values/safety") == ()
+    known = public_sources()
+    assert all(src in known for srcs in suites.values() for src in srcs)
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED / "xstest" / "xstest_prompts.csv").exists(), reason="../shared/data/xstest absent")
+def test_data_dir_option_finds_a_public_suite_without_path(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from alignlab.cli.main import app
+
+    run = CliRunner().invoke(app, ["eval", "--model", "scripted:I cannot help with that.", "--suite", "values/xstest",
+                                   "--limit", "4", "--out", str(tmp_path / "run"), "--quiet",
+                                   "--data-dir", str(SHARED)])
+    assert run.exit_code == 0, run.output
+    result = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert result["suites"]["values/xstest"]["n"] == 4
+    bad = CliRunner().invoke(app, ["eval", "--suite", "values/xstest", "--data-dir", str(tmp_path / "nowhere")])
+    assert bad.exit_code != 0 and "no such directory" in bad.output

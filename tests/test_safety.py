@@ -89,8 +89,8 @@ def test_builtin_prompts_are_balanced_and_typed() -> None:
     assert suite.level == "values" and suite.primary_metric == "rule/balanced" and len(suite.samples) == len(rows)
 
 
-def test_xstest_needs_a_path() -> None:
-    with pytest.raises(AlignlabError, match="path"):
+def test_xstest_without_path_or_data_dir_says_where_it_looked() -> None:
+    with pytest.raises(AlignlabError, match="ALIGNLAB_DATA_DIR or --data-dir is not set"):
         build_suite("values/xstest")
     with pytest.raises(AlignlabError, match="no such file"):
         build_suite("values/xstest", path="/nonexistent/xstest_prompts.csv")

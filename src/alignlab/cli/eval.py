@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from alignlab.assignments import parse_assignments
+from alignlab.cli._data_dir import data_dir_option, use_data_dir
 from alignlab.cli._errors import friendly_errors
 from alignlab.cli._output import print_table
 
@@ -39,8 +40,10 @@ def register(app: typer.Typer) -> None:
                                                    "DPO implicit reward β·log(π/π_ref) in preference agreement."),
         model_arg: list[str] = typer.Option(None, "--model-arg", help="Backend option KEY=VALUE (repeatable), e.g. "
                                             "concurrency=32 for openai:, batch_size=16 for hf:."),
+        data_dir: Path | None = data_dir_option(),
     ) -> None:
         """Evaluate a model on suites; writes config.yaml, samples/*.jsonl and results.json."""
+        use_data_dir(data_dir)
         from rich.console import Console
         from rich.markup import escape
 

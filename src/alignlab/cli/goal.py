@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from alignlab.cli._data_dir import data_dir_option, use_data_dir
 from alignlab.cli._errors import friendly_errors
 from alignlab.cli._output import print_table
 
@@ -39,8 +40,10 @@ def run_cmd(
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Cap every evaluation suite and the "
                                      "training set at N items (a quick try of the whole loop)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    data_dir: Path | None = data_dir_option(),
 ) -> None:
     """Build the goal's data, evaluate the model, align it, evaluate it again and report the deltas."""
+    use_data_dir(data_dir)
     from alignlab.goals import run_goal
 
     goal = _load(goal_file, model, critic)

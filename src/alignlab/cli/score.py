@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from alignlab.cli._data_dir import data_dir_option, use_data_dir
 from alignlab.cli._errors import friendly_errors
 from alignlab.cli._output import print_table
 
@@ -38,8 +39,10 @@ def register(app: typer.Typer) -> None:
         allow_partial: bool = typer.Option(False, "--allow-partial", help="Score the prompts that have a response "
                                            "and say how many were scored (without it, a missing response fails)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        data_dir: Path | None = data_dir_option(),
     ) -> None:
         """Score recorded responses with a suite's scorer and metrics (no model runs); writes a run directory."""
+        use_data_dir(data_dir)
         from rich.console import Console
 
         from alignlab.cli.eval import print_results

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from alignlab.assignments import parse_assignments
+from alignlab.cli._data_dir import data_dir_option, use_data_dir
 from alignlab.cli._errors import friendly_errors
 
 validate_app = typer.Typer(no_args_is_help=True, help="Check that an instrument measures what it claims on a model.")
@@ -27,10 +28,12 @@ def known_groups_cmd(
     cache_path: Path | None = typer.Option(None, "--cache", help="Cache file (default: under $ALIGNLAB_HOME)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     model_arg: list[str] = typer.Option(None, "--model-arg", help="Backend option KEY=VALUE (repeatable)."),
+    data_dir: Path | None = data_dir_option(),
 ) -> None:
     """Ask the survey under a neutral prompt and under personas that state a value priority; report, per persona,
     the shift of its values with a 95% CI and whether the survey detected it. The same run as
     `alignlab eval --suite SUITE:known_groups=true`, whose results and report carry the verdict."""
+    use_data_dir(data_dir)
     from rich.console import Console
 
     from alignlab.evaluate import build_suite, default_out, parse_suite_spec, run_eval

@@ -55,7 +55,10 @@ def register_source(source: PublicSource) -> PublicSource:
 
 def public_sources() -> dict[str, PublicSource]:
     """Every registered public source by name."""
-    import alignlab.data.adapters  # noqa: F401  (registers the built-in sources)
+    import alignlab.data._public_files  # noqa: F401  (registers the built-in suites' sources)
+    from alignlab.data.adapters import adapters
+
+    adapters()  # adapter modules may register the sources of their formats
 
     return dict(sorted(_SOURCES.items()))
 

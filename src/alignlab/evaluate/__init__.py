@@ -11,7 +11,15 @@ import sys
 import types
 from typing import Any
 
-from alignlab.evaluate._registry import build_suite, parse_suite_spec, register_suite, suite_names, suite_parameters
+from alignlab.evaluate._registry import (
+    build_suite,
+    parse_suite_spec,
+    public_suites,
+    register_suite,
+    suite_names,
+    suite_parameters,
+    suite_sources,
+)
 from alignlab.evaluate._suite import Metric, Output, Sample, Scorer, Solver, Suite, SuiteSkipped
 from alignlab.evaluate.evaluation import EvalResults, NothingToRun, SuiteResult, default_out, evaluate
 from alignlab.evaluate.rundir import RunDir
@@ -36,10 +44,12 @@ __all__ = [
     "default_out",
     "evaluate",
     "parse_suite_spec",
+    "public_suites",
     "register_suite",
     "run_eval",
     "suite_names",
     "suite_parameters",
+    "suite_sources",
 ]
 
 

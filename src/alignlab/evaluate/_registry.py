@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from alignlab.assignments import parse_assignments
@@ -31,11 +31,17 @@ SUITES: Registry[SuiteFactory] = Registry("suite", [
 ], hint="`alignlab suites` lists them")
 
 
-def register_suite(name: str) -> Callable[[SuiteFactory], SuiteFactory]:
-    """Register a suite factory under ``name`` (``level/short-name``)."""
+def register_suite(name: str, *, sources: Sequence[str] = ()) -> Callable[[SuiteFactory], SuiteFactory]:
+    """Register a suite factory under ``name`` (``level/short-name``).
+
+    ``sources``: the public sources (``alignlab.data.public_sources()`` names) the suite reads when given no
+    path; every one must be found for it to run. Such a suite is a public benchmark: ``--plan public`` runs it
+    when all its sources are in the data directory.
+    """
 
     def deco(factory: SuiteFactory) -> SuiteFactory:
         factory.suite_name = name  # type: ignore[attr-defined]
+        factory.suite_sources = tuple(sources)  # type: ignore[attr-defined]
         return SUITES.add(name, factory)
 
     return deco
@@ -43,6 +49,17 @@ def register_suite(name: str) -> Callable[[SuiteFactory], SuiteFactory]:
 
 def suite_names() -> list[str]:
     return SUITES.names()
+
+
+def suite_sources(name: str) -> tuple[str, ...]:
+    """The public sources suite ``name`` declared (empty for suites over alignlab's own or the user's data)."""
+    factory = SUITES.find(name)
+    return tuple(getattr(factory, "suite_sources", ())) if factory else ()
+
+
+def public_suites() -> dict[str, tuple[str, ...]]:
+    """Every registered public benchmark suite with the sources it needs, by name."""
+    return {n: srcs for n, f in sorted(SUITES.entries().items()) if (srcs := tuple(getattr(f, "suite_sources", ())))}
 
 
 def suite_parameters(name: str) -> set[str]:

@@ -282,21 +282,17 @@ def safety(max_tokens: int = 128, judge: Model | None = None) -> Suite:
                         "(alignlab's prompts)")
 
 
-@register_suite("values/xstest")
+@register_suite("values/xstest", sources=("xstest",))
 def xstest(path: str | None = None, max_tokens: int = 128, judge: Model | None = None) -> Suite:
     """XSTest (Röttger et al., 2024): 250 safe prompts and 200 unsafe contrasts from ``path``
-    (``xstest_prompts.csv`` or a directory holding it)."""
-    if not path:
-        raise AlignlabError("values/xstest needs the XSTest prompts file",
-                            hint="pass values/xstest:path=PATH/xstest_prompts.csv (from "
-                            "github.com/paul-rottger/exaggerated-safety)")
-    p = Path(path).expanduser()
+    (``xstest_prompts.csv`` or a directory holding it), else the public source ``xstest`` (the data directory)."""
+    from alignlab.data import iter_records, locate
+
+    p = Path(locate("xstest", path))
     if p.is_dir():
         p = p / "xstest_prompts.csv"
     if not p.exists():
         raise AlignlabError(f"{p}: no such file", hint="pass values/xstest:path=PATH/xstest_prompts.csv")
-    from alignlab.data import iter_records
-
     return safety_suite("values/xstest", safety_samples(list(iter_records(p, "xstest")), str(p)),
                         max_tokens=max_tokens, judge=judge,
                         description="XSTest: refusal of unsafe prompts and over-refusal of safe ones")
