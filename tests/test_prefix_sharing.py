@@ -130,3 +130,14 @@ def test_a_primer_runs_once_across_calls_until_the_weights_change(tiny_model_dir
             p.add_(0.01)
     _assert_equal(changed, fresh.loglikelihood(second))
     assert [r.logprob for r in changed] != [r.logprob for r in again]
+
+
+def test_a_later_call_sharing_less_of_the_stored_primer_scores_right(tiny_model_dir: Path) -> None:
+    """The stored primer is cut back to what a later call's prefix shares with it (ETHICS' second batch shares
+    only the question's opening with the first's longer prefix); scores equal the unshared path."""
+    api = HFModelAPI(tiny_model_dir, batch_size=8)
+    first = [LoglikelihoodRequest(f"{PRIMER}Q: {q}\nA:", " yes", chat=False) for q in QUESTIONS[:2]]
+    second = [LoglikelihoodRequest(f"{PRIMER[:len(PRIMER) // 2]}Other: {q}\nA:", " no", chat=False)
+              for q in QUESTIONS[2:5]]
+    api.loglikelihood(first)
+    _assert_equal(api.loglikelihood(second), HFModelAPI(tiny_model_dir, shared_context=False).loglikelihood(second))

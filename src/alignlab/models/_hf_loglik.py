@@ -112,7 +112,8 @@ class PrefixStore:
                 return self._entry[2]
             if done >= MIN_SHARED_PREFIX:
                 base = select_rows(self._entry[2], torch.zeros(1, dtype=torch.long, device=device))
-                base.crop(done)
+                # transformers 5 crops by the number of tokens to remove, given as a negative count.
+                base.crop(-(len(self._entry[1]) - done))
             else:
                 done = 0
         if done < len(prefix):
