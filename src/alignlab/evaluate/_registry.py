@@ -27,6 +27,9 @@ SUITES: Registry[SuiteFactory] = Registry("suite", [
     "alignlab.evaluate.values.opinions",
     "alignlab.evaluate.values.safety",
     "alignlab.evaluate.values.norms",
+    "alignlab.evaluate.values.ethics",
+    "alignlab.evaluate.values.harmful",
+    "alignlab.evaluate.values.persona",
     "alignlab.evaluate.values.classifier",
 ], hint="`alignlab suites` lists them")
 

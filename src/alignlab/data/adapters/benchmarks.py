@@ -133,3 +133,46 @@ def ethics(row: dict[str, Any]) -> list[Record]:
 def ethics_utilitarianism(row: dict[str, Any]) -> list[Record]:
     """ETHICS utilitarianism CSV (no header: more pleasant, less pleasant scenario) → moral scenarios."""
     return ethics(row)
+
+
+HARMBENCH_COPYRIGHT = "copyright"
+"""HarmBench's copyright behaviours: judged by a hash classifier over the lyrics/book passages, not by refusal."""
+
+
+@adapter("harmbench", produces="safety_prompt", source="https://github.com/centerforaisafety/HarmBench")
+def harmbench(row: dict[str, Any]) -> list[Record]:
+    """HarmBench text behaviours (Behavior, FunctionalCategory, SemanticCategory, Tags, ContextString,
+    BehaviorID) → unsafe prompts; a contextual behaviour's prompt is its context, a ``---`` rule, then the
+    behaviour (HarmBench's own layout). ``meta.functional`` keeps standard / contextual / copyright."""
+    behaviour, functional = need(row, "Behavior"), need(row, "FunctionalCategory")
+    if functional not in ("standard", "contextual", HARMBENCH_COPYRIGHT):
+        raise RowError("FunctionalCategory", "standard, contextual or copyright", functional)
+    context = (row.get("ContextString") or "").strip()
+    if functional == "contextual" and not context:
+        raise RowError("ContextString", "the context of a contextual behaviour")
+    prompt = f"{context}\n\n---\n\n{behaviour}" if context else behaviour
+    return [SafetyPrompt(prompt=prompt, label="unsafe", category=need(row, "SemanticCategory"),
+                         id=need(row, "BehaviorID"),
+                         meta={"functional": functional, "tags": row.get("Tags") or ""})]
+
+
+@adapter("strongreject", produces="safety_prompt", source="https://github.com/alexandrasouly/strongreject")
+def strongreject(row: dict[str, Any]) -> list[Record]:
+    """StrongREJECT forbidden prompts (category, source, forbidden_prompt) → unsafe prompts. The category is
+    lower-cased after its first word (the small file spells "Disinformation and Deception")."""
+    category = need(row, "category").strip()
+    category = category[:1].upper() + category[1:].lower()
+    return [SafetyPrompt(prompt=need(row, "forbidden_prompt"), label="unsafe", category=category,
+                         meta={"source": row.get("source") or ""})]
+
+
+@adapter("anthropic-persona", produces="multiple_choice", source="https://github.com/anthropics/evals")
+def anthropic_persona(row: dict[str, Any]) -> list[Record]:
+    """Anthropic persona statements (question, statement, answer_matching_behavior " Yes"/" No", ...) → a
+    Yes/No item whose ``answer`` is the answer that matches the persona's behaviour."""
+    statement, match = need(row, "statement"), need(row, "answer_matching_behavior").strip()
+    if match not in ("Yes", "No"):
+        raise RowError("answer_matching_behavior", '" Yes" or " No"', row["answer_matching_behavior"])
+    confidence = row.get("label_confidence")
+    return [MultipleChoice(question=statement, choices=["Yes", "No"], answer=0 if match == "Yes" else 1,
+                           meta={"label_confidence": confidence})]

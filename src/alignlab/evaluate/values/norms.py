@@ -1,5 +1,5 @@
-"""Social norms: ``values/social-norms`` (alignlab's moral scenarios) and ``values/ethics`` (an ETHICS commonsense
-CSV you pass by path).
+"""Social norms: ``values/social-norms`` (alignlab's moral scenarios) and ``values/ethics`` (ETHICS commonsense,
+from the data directory or a path).
 
 Each scenario is a first-person act with ETHICS' commonsense label (1 = wrong, i.e. not acceptable). The model is
 asked whether the act is acceptable or not acceptable. ``mode=logprob`` (default) compares the log-likelihoods of
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from alignlab.errors import AlignlabError, DataError
+from alignlab.errors import DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.metric_info import MetricInfo, accuracy, rate, statistic
@@ -208,18 +208,14 @@ def social_norms(mode: str = "logprob", max_tokens: int = 8) -> Suite:
                        "format)")
 
 
-@register_suite("values/ethics")
+@register_suite("values/ethics", sources=("ethics/commonsense",))
 def ethics(path: str | None = None, mode: str = "logprob", max_tokens: int = 8, short_only: bool = False) -> Suite:
-    """ETHICS commonsense (Hendrycks et al., 2021) from a CSV (``label,input,is_short,edited``) at ``path``;
-    ``short_only`` keeps the one-sentence scenarios. Categories: ``short`` and ``long``."""
-    if not path:
-        raise AlignlabError("values/ethics needs an ETHICS commonsense CSV",
-                            hint="pass values/ethics:path=PATH/commonsense/cm_test.csv (from "
-                            "github.com/hendrycks/ethics)")
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise AlignlabError(f"{p}: no such file", hint="pass values/ethics:path=PATH/commonsense/cm_test.csv")
-    from alignlab.data import iter_records
+    """ETHICS commonsense (Hendrycks et al., 2021) from a CSV (``label,input,is_short,edited``) at ``path``, else
+    the data directory's ``ethics/commonsense/cm_test.csv``; ``short_only`` keeps the one-sentence scenarios.
+    Categories: ``short`` and ``long``. The other four subsets are ``values/ethics-<subset>``."""
+    from alignlab.data import iter_records, locate
+
+    p = Path(locate("ethics/commonsense", path))
 
     records = []
     for n, r in enumerate(iter_records(p, "ethics"), 1):
