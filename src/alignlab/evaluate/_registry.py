@@ -16,6 +16,7 @@ SuiteFactory = Callable[..., Suite]
 SUITES: Registry[SuiteFactory] = Registry("suite", [
     "alignlab.evaluate.instructions.basics",
     "alignlab.evaluate.instructions.ifeval.suite",
+    "alignlab.evaluate.instructions.ifbench.suite",
     "alignlab.evaluate.tasks.yaml_task",
     "alignlab.evaluate.instructions.arena",
     "alignlab.evaluate.preferences.agreement",

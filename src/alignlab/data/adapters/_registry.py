@@ -45,6 +45,7 @@ ADAPTERS: Registry[Adapter] = Registry("format", [
     "alignlab.data.adapters.oasst",
     "alignlab.data.adapters.benchmarks",
     "alignlab.data.adapters.opinions",
+    "alignlab.data.adapters.ifbench",
 ], hint="see `alignlab data formats`", error=DataError)
 
 

@@ -2,8 +2,11 @@
 
 from alignlab.evaluate.instructions.ifeval._data import IFEvalPrompt, parse_prompts, read_prompts
 from alignlab.evaluate.instructions.ifeval._registry import Instruction, follows, get_instruction, instructions
+from alignlab.evaluate.instructions.ifeval._util import count_words, split_sentences
 from alignlab.evaluate.instructions.ifeval.scoring import (
     HEADLINE,
+    IFEVAL_METRICS,
+    Checker,
     PromptResult,
     ifeval_metrics,
     loose_variants,
@@ -13,8 +16,11 @@ from alignlab.evaluate.instructions.ifeval.scoring import (
 __all__ = [
     "HEADLINE",
     "IFEvalPrompt",
+    "Checker",
+    "IFEVAL_METRICS",
     "Instruction",
     "PromptResult",
+    "count_words",
     "follows",
     "get_instruction",
     "ifeval_metrics",
@@ -23,4 +29,5 @@ __all__ = [
     "parse_prompts",
     "read_prompts",
     "score_response",
+    "split_sentences",
 ]

@@ -7,7 +7,7 @@ with every ``*`` removed (markdown emphasis that trips literal checks). An empty
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,18 +43,19 @@ class PromptResult:
     """Per-instruction results for one prompt's response."""
 
     instruction_ids: list[str]
-    strict: list[bool]
-    loose: list[bool]
+    strict: list[bool | None]
+    loose: list[bool | None]
+    """``None``: the instruction has no checker (a suite that declares unsupported ids, like IFBench)."""
 
     def scores(self) -> dict[str, float | None]:
         """The record's ``scores``: prompt-level 0/1 plus ``strict_<i>``/``loose_<i>`` per instruction."""
         out: dict[str, float | None] = {
-            "prompt_level_strict": float(all(self.strict)),
-            "prompt_level_loose": float(all(self.loose)),
+            "prompt_level_strict": _all(self.strict),
+            "prompt_level_loose": _all(self.loose),
         }
         for i, (s, lo) in enumerate(zip(self.strict, self.loose, strict=True)):
-            out[f"strict_{i}"] = float(s)
-            out[f"loose_{i}"] = float(lo)
+            out[f"strict_{i}"] = None if s is None else float(s)
+            out[f"loose_{i}"] = None if lo is None else float(lo)
         return out
 
     def details(self, kwargs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -62,16 +63,29 @@ class PromptResult:
                 for i, k, s, lo in zip(self.instruction_ids, kwargs, self.strict, self.loose, strict=True)]
 
 
+def _all(results: Sequence[bool | None]) -> float | None:
+    """Prompt-level: 0 if any instruction failed, else unknown (None) if any has no checker, else 1."""
+    if any(r is False for r in results):
+        return 0.0
+    return None if any(r is None for r in results) else 1.0
+
+
+Checker = Callable[[str, str, "Mapping[str, Any] | None"], "bool | None"]
+"""``follows(instruction_id, response, kwargs)``: True/False, or None where the id has no checker."""
+
+
 def score_response(instruction_ids: Sequence[str], kwargs: Sequence[Mapping[str, Any] | None],
-                   response: str) -> PromptResult:
-    """Check every instruction of one prompt against ``response``, strictly and loosely."""
+                   response: str, check: Checker = follows) -> PromptResult:
+    """Check every instruction of one prompt against ``response``, strictly and loosely (``check``: IFEval's
+    checkers by default; another benchmark passes its own)."""
     variants = loose_variants(response)
-    strict, loose = [], []
+    strict: list[bool | None] = []
+    loose: list[bool | None] = []
     for inst_id, kw in zip(instruction_ids, kwargs, strict=True):
-        s = follows(inst_id, response, kw)
+        s = check(inst_id, response, kw)
         strict.append(s)
         # The first variant is the response itself, so strict implies loose.
-        loose.append(s or any(follows(inst_id, v, kw) for v in variants[1:]))
+        loose.append(s if s is None or s else any(check(inst_id, v, kw) for v in variants[1:]))
     return PromptResult(list(instruction_ids), strict, loose)
 
 
