@@ -154,8 +154,9 @@ def test_found_by_name_in_the_data_directory(tmp_path: Path) -> None:
     set_data_dir(SHARED_DATA)
     assert locate("ifbench") == str(IFBENCH_FILE)
     assert len(read_ifbench()) == 300
-    set_data_dir(tmp_path)  # an empty data directory: the unpinned hub copy is next
-    assert locate("ifbench").startswith("hf://allenai/IFBench_test")
+    set_data_dir(tmp_path)  # an empty data directory and no hub copy: the error says where it looked
+    with pytest.raises(DataError, match=f"ifbench: no file at {tmp_path}/ifbench/IFBench_test.jsonl"):
+        read_ifbench()
     with pytest.raises(DataError, match="no such file"):
         read_ifbench(str(tmp_path / "missing.jsonl"))
 

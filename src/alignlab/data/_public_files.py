@@ -15,6 +15,13 @@ XSTEST = register_source(PublicSource(
         "xstest_prompts.csv",
     license="CC-BY-4.0", rows=450))
 
+IFBENCH_URL = ("https://github.com/allenai/IFBench/blob/db69a6f05689830b0068b8f1529ebcfd2f3b164c/"
+               "data/IFBench_test.jsonl")
+# No hub copy: allenai/IFBench_test could not be checked offline, and an earlier version of the file had 294 rows.
+IFBENCH = register_source(PublicSource(
+    "ifbench", files=("ifbench/IFBench_test.jsonl", "IFBench/data/IFBench_test.jsonl"), url=IFBENCH_URL,
+    license="ODC-BY-1.0 (data), Apache-2.0 (code)", rows=300))
+
 # HarmBench's files are the vendored copy in AdversariaLLM whose sha256 equals upstream's at HarmBench 8e1604d.
 HARMBENCH = register_source(PublicSource(
     "harmbench", files=("harmbench/harmbench_behaviors_text_test.csv",

@@ -5,23 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from alignlab.data._eval_records import InstructionFollowing
+from alignlab.data._public_files import IFBENCH_URL
 from alignlab.data._records import Record
-from alignlab.data._sources import PublicSource, register_source
 from alignlab.data._validate import RowError
 from alignlab.data.adapters._registry import adapter, need, to_int
-
-IFBENCH_URL = ("https://github.com/allenai/IFBench/blob/db69a6f05689830b0068b8f1529ebcfd2f3b164c/"
-               "data/IFBench_test.jsonl")
-IFBENCH = register_source(PublicSource(
-    name="ifbench",
-    files=("ifbench/IFBench_test.jsonl", "IFBench_test.jsonl"),
-    # The hub copy is not pinned: its revision history could not be checked offline, and an earlier version of
-    # the file had 294 rows (see the datasheet), so the row count is the check.
-    hub="hf://allenai/IFBench_test@train",
-    url=IFBENCH_URL,
-    license="ODC-BY-1.0 (data), Apache-2.0 (code)",
-    rows=300,
-))
 
 
 def _clean(kw: Any, i: int) -> dict[str, Any]:
