@@ -85,8 +85,8 @@ def _builtin() -> Path:
     return Path(str(resources.files("alignlab.suites").joinpath("data/bias_items.jsonl")))
 
 
-def test_bbq_needs_a_path() -> None:
-    with pytest.raises(AlignlabError, match="path=DIR_OR_FILE"):
+def test_bbq_without_path_or_data_dir_says_where_it_looked() -> None:
+    with pytest.raises(AlignlabError, match=r"bbq/Age\.jsonl in \(ALIGNLAB_DATA_DIR or --data-dir is not set\)"):
         build_suite("preferences/bbq")
 
 

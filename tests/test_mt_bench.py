@@ -63,7 +63,7 @@ def test_no_judge_means_not_run_and_no_questions_means_a_hint() -> None:
         with pytest.raises(SuiteSkipped, match="needs a judge: pass --judge SPEC"):
             build_suite(name, questions=str(QUESTIONS), context={"judge": None})
         judge = Model(Scripted(lambda m: "[[5]]"))
-        with pytest.raises(AlignlabError, match="questions=PATH"):
+        with pytest.raises(AlignlabError, match=r"mt_bench/question\.jsonl in \(ALIGNLAB_DATA_DIR"):
             build_suite(name, context={"judge": judge})
     with pytest.raises(AlignlabError, match="reference answer set"):
         build_suite("instructions/arena-vs-reference", questions=str(QUESTIONS), context={"judge": judge})

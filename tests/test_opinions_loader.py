@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alignlab.data import iter_records
+from alignlab.data import iter_records, parse_hub
 from alignlab.data._pipeline import SkipReport
 from alignlab.data._validate import RowError
 from alignlab.data.adapters.opinions import OpinionItem, parse_selections
@@ -70,8 +70,8 @@ def test_hf_path_goes_through_the_data_layer(monkeypatch: pytest.MonkeyPatch) ->
         rows = list(csv.DictReader(fh))
     seen = []
 
-    def fake_hub(name: str, config: str | None, split: str) -> list[dict]:
-        seen.append((name, config, split))
+    def fake_hub(spec: str) -> list[dict]:
+        seen.append(parse_hub(spec))
         return rows
 
     monkeypatch.setattr("alignlab.data._io._load_hub", fake_hub)

@@ -58,7 +58,7 @@ def test_suite_end_to_end_on_a_table_model(tmp_path: Path) -> None:
 
 
 def test_truthfulqa_needs_a_path_and_a_known_style() -> None:
-    with pytest.raises(AlignlabError, match="mc_task.json"):
+    with pytest.raises(AlignlabError, match=r"mc_task\.json in .*hf://truthfulqa/truthful_qa:multiple_choice"):
         build_suite("preferences/truthfulqa")
     with pytest.raises(AlignlabError, match="prompt style"):
         build_suite("preferences/truthfulness", prompt="poem")

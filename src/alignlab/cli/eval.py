@@ -81,19 +81,26 @@ def register(app: typer.Typer) -> None:
             print(f"{name}: {p.description} ({', '.join(e.name for e in p.entries())})")
 
     @app.command("suites")
-    def suites_cmd() -> None:
+    def suites_cmd(data_dir: Path | None = data_dir_option()) -> None:
         """List the built-in suites by level of the alignment taxonomy."""
+        use_data_dir(data_dir)
         from rich.console import Console
         from rich.table import Table
 
+        from alignlab.data import local_file
         from alignlab.errors import AlignlabError
-        from alignlab.evaluate import build_suite, suite_names
+        from alignlab.evaluate import build_suite, suite_names, suite_sources
 
         table = Table("level")
         table.add_column("suite", no_wrap=True)
         for col in ("samples", "needs", "description"):
             table.add_column(col)
         for name in suite_names():
+            missing = [s for s in suite_sources(name) if local_file(s) is None]
+            if missing:  # a public benchmark not downloaded: say so rather than reach for the hub to count it
+                table.add_row(name.split("/")[0], name, "—", "", f"public data: {', '.join(missing)} (not in the "
+                              "data directory; --data-dir, or path= / the hub when run)")
+                continue
             try:
                 s = build_suite(name)
             except AlignlabError as exc:  # suites over user data need an argument (e.g. prompts=PATH)

@@ -139,7 +139,7 @@ class Part:
 
     def _rows_hub(self) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
         assert self.hub is not None
-        for n, row in enumerate(_load_hub(*self.hub), 1):
+        for n, row in enumerate(_load_hub(self.name), 1):
             yield n, dict(row)
 
     def _rows_saved(self) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
@@ -241,8 +241,9 @@ def _format_of(path: Path) -> str | None:
 
 
 def parse_hub(spec: str) -> tuple[str, str | None, str]:
-    """``hf://NAME[:CONFIG][@SPLIT]`` → (name, config, split); the split defaults to ``train``."""
-    body = spec.removeprefix("hf://")
+    """``hf://NAME[:CONFIG][@SPLIT][#REVISION]`` → (name, config, split); the split defaults to ``train``
+    (the revision is ``hub_revision``'s)."""
+    body = spec.removeprefix("hf://").partition("#")[0]
     body, _, split = body.partition("@")
     name, _, config = body.partition(":")
     if not name:
@@ -250,17 +251,38 @@ def parse_hub(spec: str) -> tuple[str, str | None, str]:
     return name, config or None, split or "train"
 
 
-def _load_hub(name: str, config: str | None, split: str) -> Iterable[dict[str, Any]]:
+def hub_revision(spec: str) -> str | None:
+    """The revision to read ``spec`` at: its ``#REVISION``, else the pin of the public source with that hub copy."""
+    _, _, rev = spec.partition("#")
+    if rev:
+        return rev
+    from alignlab.data._sources import hub_source
+
+    source = hub_source(spec)
+    return source.revision if source is not None else None
+
+
+def _load_hub(spec: str) -> Iterator[dict[str, Any]]:
+    name, config, split = parse_hub(spec)
+    revision = hub_revision(spec)
     try:
         import datasets
     except ImportError as exc:
         raise DataError("reading hf:// needs the 'datasets' package", hint="pip install datasets") from exc
     try:
-        return datasets.load_dataset(name, config, split=split, streaming=True)
-    except Exception as exc:  # hub, network and config errors all come here; say what to do instead
+        # Streaming reads rows as they come; offline, datasets serves them from its local cache of the dataset.
+        yield from datasets.load_dataset(name, config, split=split, streaming=True, revision=revision)
+    except Exception as exc:  # hub, network and config errors all come here; say where else we looked
+        from alignlab.data._sources import hub_source, where_looked
+
+        source = hub_source(spec)
+        tried = (f"{source.name}: {where_looked(source.name)}; hub copy " if source is not None else "")
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
-            f"could not load hf://{name}{':' + config if config else ''}@{split}: {exc}",
-            hint="check the name, config and split, or download the dataset and pass its local directory",
+            f"{tried}hf://{name}{':' + config if config else ''}@{split}"
+            f"{' at revision ' + revision if revision else ''} could not be read: {why}",
+            hint="check the name, config and split, or download the files into the data directory (--data-dir) "
+                 "or pass the file's path",
         ) from exc
 
 

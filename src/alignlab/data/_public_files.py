@@ -1,19 +1,64 @@
-"""The public benchmark files alignlab's built-in suites read, pinned to what their SOURCE notes record.
+"""The public benchmark files alignlab's built-in suites read, pinned to what their publishers' repositories hold.
 
-``files`` are paths under a data directory in each publisher's layout (and the flat layout of a plain download,
-where the two differ); ``rows`` is the count in the pinned version. A hub copy is named only where one is known to
-hold the same rows in a form the suite's reader takes; ``revision=None`` means that hub copy is unpinned.
+``files`` are paths under a data directory in each publisher's layout (and, where a plain download drops a
+folder level, that layout too); ``rows`` is the count in the pinned version. A hub copy is named only where it is
+known to hold the same rows in a form the suite's adapter reads; ``revision=None`` means that copy is unpinned
+(no hub commit could be checked from here), so a user who needs the exact rows points at the files instead.
 """
 
 from __future__ import annotations
 
 from alignlab.data._sources import PublicSource, register_source
 
+_GR = "https://github.com/google-research/google-research/tree/19638399/"  # the commit as recorded, short
+
+IFEVAL = register_source(PublicSource(
+    "ifeval", files=("ifeval/input_data.jsonl", "instruction_following_eval/data/input_data.jsonl"),
+    hub="hf://google/IFEval@train", revision=None,
+    url=_GR + "instruction_following_eval/data", license="CC-BY-4.0 (data); Apache-2.0 (code)", rows=541))
+IFEVAL_GPT4 = register_source(PublicSource(
+    "ifeval/gpt4-responses",
+    files=("ifeval/input_response_data_gpt4_20231107_145030.jsonl",
+           "instruction_following_eval/data/input_response_data_gpt4_20231107_145030.jsonl"),
+    url="https://github.com/google-research/google-research/blob/83282e4ec6e140949e0f51d04e279be7949409ff/"
+        "instruction_following_eval/data/input_response_data_gpt4_20231107_145030.jsonl",
+    license="CC-BY-4.0 (GPT-4 outputs: OpenAI's terms may also apply)", rows=541))
 XSTEST = register_source(PublicSource(
     "xstest", files=("xstest/xstest_prompts.csv", "exaggerated-safety/xstest_prompts.csv"),
     url="https://github.com/paul-rottger/exaggerated-safety/blob/d7bb5bd738c1fcbc36edd83d5e7d1b71a3e2d84d/"
         "xstest_prompts.csv",
     license="CC-BY-4.0", rows=450))
+TRUTHFULQA_MC = register_source(PublicSource(
+    "truthfulqa/mc", files=("truthfulqa/data/mc_task.json", "TruthfulQA/data/mc_task.json"),
+    hub="hf://truthfulqa/truthful_qa:multiple_choice@validation", revision=None,
+    url="https://github.com/sylinrl/TruthfulQA (817-question version; bytes as vendored in "
+        "ictnlp/TruthX@a41093a6ae3bcbcb523759da782de0f329d03d91)",
+    license="Apache-2.0", rows=817))
+_FASTCHAT = ("https://github.com/lm-sys/FastChat/tree/0e6d3e4beaab66f4d3f93db72541a4abab8af28d/"
+             "fastchat/llm_judge/data/mt_bench")
+MT_BENCH_QUESTIONS = register_source(PublicSource(
+    "mt-bench/questions", files=("mt_bench/question.jsonl", "fastchat/llm_judge/data/mt_bench/question.jsonl"),
+    url=_FASTCHAT, license="Apache-2.0", rows=80))
+MT_BENCH_REFERENCES = register_source(PublicSource(
+    "mt-bench/references",
+    files=("mt_bench/reference_answer/gpt-4.jsonl", "fastchat/llm_judge/data/mt_bench/reference_answer/gpt-4.jsonl"),
+    url=_FASTCHAT, license="Apache-2.0 (GPT-4 outputs: OpenAI's terms may also apply)", rows=30))
+HH_RLHF_HARMLESS = register_source(PublicSource(
+    "hh-rlhf/harmless-base", files=("hh_rlhf/harmless-base/test.jsonl.gz", "hh-rlhf/harmless-base/test.jsonl.gz"),
+    url="https://github.com/anthropics/hh-rlhf/tree/354e5c3cb8960630860dd5774a6ac2a58313bf4d/harmless-base",
+    license="MIT", rows=2312))
+BBQ_CATEGORIES = ("Age", "Disability_status", "Gender_identity", "Nationality", "Physical_appearance",
+                  "Race_ethnicity", "Race_x_SES", "Race_x_gender", "Religion", "SES", "Sexual_orientation")
+BBQ = register_source(PublicSource(
+    # Any category file present stands for the folder: the suite reads every *.jsonl beside it.
+    "bbq", files=tuple(f"bbq/{c}.jsonl" for c in BBQ_CATEGORIES) + tuple(f"bbq/data/{c}.jsonl" for c in BBQ_CATEGORIES),
+    url="https://github.com/nyu-mll/BBQ/tree/bea11bd97d79217245b5871acd247b9d6eb24598/data", license="CC-BY-4.0",
+    rows=None))  # per category file (e.g. Age 3,680, Religion 1,200, Disability_status 1,556)
+GLOBALOPINIONQA = register_source(PublicSource(
+    "globalopinionqa", files=("llm_global_opinions/data/global_opinions.csv", "globalopinionqa/global_opinions.csv"),
+    hub="hf://Anthropic/llm_global_opinions@train", revision=None,
+    url="https://huggingface.co/datasets/Anthropic/llm_global_opinions", license="CC-BY-NC-SA-4.0",
+    rows=None))  # the paper reports 2,556 questions; no copy was available here to count
 
 IFBENCH_URL = ("https://github.com/allenai/IFBench/blob/db69a6f05689830b0068b8f1529ebcfd2f3b164c/"
                "data/IFBench_test.jsonl")

@@ -93,6 +93,23 @@ def local_file(name: str) -> Path | None:
     return next((root / f for f in source.files if (root / f).is_file()), None)
 
 
+def where_looked(name: str) -> str:
+    """Where the data directory would hold source ``name`` (or that none is set), for error messages."""
+    source, root = public_source(name), data_dir()
+    if root is None:
+        return f"no data directory to find {source.files[0]} in ({DATA_DIR_ENV} or --data-dir is not set)"
+    return f"no file at {root / source.files[0]}" + (f" (nor {len(source.files) - 1} other layout(s))"
+                                                      if len(source.files) > 1 else "")
+
+
+def hub_source(spec: str) -> PublicSource | None:
+    """The registered source whose hub copy is ``spec`` (same name, config and split), if any."""
+    from alignlab.data._io import parse_hub
+
+    want = parse_hub(spec)
+    return next((s for s in public_sources().values() if s.hub and parse_hub(s.hub) == want), None)
+
+
 def locate(name: str, path: str | Path | None = None) -> str:
     """Where to read source ``name``: ``path`` if given (it must exist, or be ``hf://``), else its file in the
     data directory, else its pinned hub spec. Raises a one-line ``DataError`` naming every place tried."""
@@ -107,8 +124,6 @@ def locate(name: str, path: str | Path | None = None) -> str:
         return str(found)
     if source.hub:
         return source.hub
-    root = data_dir()
-    where = (f"{root}/{source.files[0]}" if root is not None
-             else f"a data directory ({DATA_DIR_ENV} or --data-dir is not set)")
-    raise DataError(f"{name}: no file at {where} and no hub copy",
-                    hint=f"download it from {source.url or 'its publisher'} into that layout, or pass path=")
+    raise DataError(f"{name}: {where_looked(name)} and no hub copy",
+                    hint=f"download it from {source.url or 'its publisher'} into that layout, or pass the "
+                    "file to the suite (its path argument)")

@@ -121,12 +121,13 @@ def _names(value: Any) -> list[str]:
 
 def _load(questions: str | None, references: str | None, suite: str, categories: Any,
           need_references: bool) -> list[MTQuestion]:
-    if not questions:
-        raise AlignlabError(
-            f"{suite} needs MT-Bench's question file (it is not shipped with alignlab)",
-            hint=f"pass {suite}:questions=PATH/question.jsonl"
-                 + (",references=PATH/reference_answer/gpt-4.jsonl" if need_references else ""),
-        )
+    if not questions:  # the public source in the data directory (the error says where it looked)
+        from alignlab.data import local_file, locate
+
+        questions = locate("mt-bench/questions")
+        if not references and not need_references:  # FastChat grades with the GPT-4 references beside them
+            found = local_file("mt-bench/references")
+            references = str(found) if found else None
     if need_references and not references:
         raise AlignlabError(f"{suite} needs a reference answer set",
                             hint=f"pass {suite}:questions=PATH,references=PATH/reference_answer/gpt-4.jsonl")
@@ -265,14 +266,16 @@ def _mt_bench_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]
     return out
 
 
-@register_suite("instructions/mt-bench")
+@register_suite("instructions/mt-bench", sources=("mt-bench/questions",))
 def mt_bench(questions: str | None = None, references: str | None = None, judge: Model | None = None,
              turns: int = 2, categories: str | None = None, reference_categories: str = REFERENCE_CATEGORIES,
              max_tokens: int = 1024, judge_max_tokens: int = 1024) -> Suite:
     """MT-Bench single-answer grading (1–10 per turn) by an LLM judge; reference-guided for maths/reasoning/coding.
 
-    ``references`` (MT-Bench's reference-answer file) replaces the questions' own ``reference`` fields where both
-    exist. ``categories``/``reference_categories``: names joined by ``+`` on the command line.
+    ``questions`` defaults to the public source ``mt-bench/questions`` in the data directory, with the GPT-4
+    reference answers beside it (``mt-bench/references``) when present. ``references`` (MT-Bench's
+    reference-answer file) replaces the questions' own ``reference`` fields where both exist.
+    ``categories``/``reference_categories``: names joined by ``+`` on the command line.
     """
     if judge is None:
         raise SuiteSkipped(NEEDS_JUDGE)

@@ -306,6 +306,18 @@ def hhh(beta: float = 0.1, reference_model: Model | None = None) -> Suite:
                             "by subset size).")
 
 
+@register_suite("preferences/hh-rlhf-harmless", sources=("hh-rlhf/harmless-base",))
+def hh_rlhf_harmless(path: str | None = None, limit: int | None = None, seed: int | None = None,
+                     beta: float = 0.1, reference_model: Model | None = None) -> Suite:
+    """Anthropic HH-RLHF harmless-base test (Bai et al., 2022; 2,312 pairs): does the model's implicit reward
+    prefer the less harmful reply? ``path``, else the public source ``hh-rlhf/harmless-base``."""
+    from alignlab.data import locate
+
+    return _agreement_suite(read_pairs(locate("hh-rlhf/harmless-base", path), "hh-rlhf", limit=limit, seed=seed),
+                            reference_model, beta, "Preference agreement on HH-RLHF harmless-base test pairs "
+                            "(chosen = the crowdworker's less harmful reply).")
+
+
 # -- reward models ---------------------------------------------------------------------------------------------
 
 

@@ -178,12 +178,14 @@ def _bbq_suite(samples: list[Sample], prompt: str, description: str) -> Suite:
                  primary_metric="accuracy", requires=("loglikelihood",), metric_info=BBQ_METRICS)
 
 
-@register_suite("preferences/bbq")
+@register_suite("preferences/bbq", sources=("bbq",))
 def bbq(path: str | None = None, prompt: str = "qa", limit: int | None = None, seed: int = 0) -> Suite:
-    """BBQ: accuracy on ambiguous and disambiguated contexts and both bias scores. The data is not shipped."""
-    if not path:
-        raise AlignlabError("preferences/bbq needs BBQ's jsonl files (not shipped with alignlab)",
-                            hint="pass preferences/bbq:path=DIR_OR_FILE (BBQ's data/ dir or one category file)")
+    """BBQ: accuracy on ambiguous and disambiguated contexts and both bias scores, over ``path`` (BBQ's data/ dir
+    or one category file), else every category file in the data directory's ``bbq/``. The data is not shipped."""
+    from alignlab.data import locate
+
+    if not path:  # the data directory's category files, all of them (any one found stands for the folder)
+        path = str(Path(locate("bbq")).parent)
     return _bbq_suite(read_bbq(path, limit=limit, seed=seed), prompt,
                       "BBQ bias benchmark: accuracy (ambiguous/disambiguated) and bias scores.")
 

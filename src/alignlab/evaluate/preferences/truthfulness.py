@@ -196,14 +196,14 @@ def _mc_suite(samples: list[Sample], prompt: str, description: str) -> Suite:
                  requires=("loglikelihood",), metric_info=mc_declarations(samples))
 
 
-@register_suite("preferences/truthfulqa")
+@register_suite("preferences/truthfulqa", sources=("truthfulqa/mc",))
 def truthfulqa(path: str | None = None, prompt: str = "qa", limit: int | None = None) -> Suite:
-    """TruthfulQA MC1/MC2 (Lin et al., 2022) over ``data/mc_task.json``; the data is not shipped."""
-    if not path:
-        raise AlignlabError("preferences/truthfulqa needs TruthfulQA's mc_task.json (not shipped with alignlab)",
-                            hint="pass preferences/truthfulqa:path=PATH/data/mc_task.json")
-    return _mc_suite(read_mc_task(path, limit), prompt, "TruthfulQA multiple choice: MC1 (best answer) and MC2 "
-                     "(probability mass on true answers).")
+    """TruthfulQA MC1/MC2 (Lin et al., 2022) over ``data/mc_task.json`` (``path``, else the public source
+    ``truthfulqa/mc``: the data directory, then the hub's multiple_choice config); the data is not shipped."""
+    from alignlab.data import locate
+
+    return _mc_suite(read_mc_task(locate("truthfulqa/mc", path), limit), prompt, "TruthfulQA multiple choice: MC1 "
+                     "(best answer) and MC2 (probability mass on true answers).")
 
 
 def builtin_truthfulness_path() -> Path:

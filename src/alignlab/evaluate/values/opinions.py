@@ -25,8 +25,8 @@ import numpy as np
 import yaml
 
 from alignlab.data import SkipReport, iter_records
-from alignlab.data.adapters.opinions import GLOBALOPINIONQA_HUB, OpinionItem
-from alignlab.errors import AlignlabError, DataError
+from alignlab.data.adapters.opinions import OpinionItem
+from alignlab.errors import DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
 from alignlab.evaluate.metric_info import MetricInfo, ReliabilityGate, rate, statistic
@@ -410,17 +410,17 @@ def opinions(path: str | None = None, populations: str | None = None, mode: str 
     return suite
 
 
-@register_suite("values/globalopinionqa")
+@register_suite("values/globalopinionqa", sources=("globalopinionqa",))
 def globalopinionqa(path: str | None = None, populations: str | None = None, mode: str = "logprob",
                     orders: str = "original+reversed", steer: str | None = None, source: str | None = None,
                     samples: int = 10, temperature: float = 1.0, max_tokens: int = 8, limit: int | None = None,
                     bootstrap: int = 2000, seed: int = 0) -> Suite:
-    """GlobalOpinionQA (``path``: its CSV or ``hf://Anthropic/llm_global_opinions``): similarity to each
-    country; ``source=GAS|WVS`` keeps one survey; ``populations`` adds published dimension scores (YAML)."""
-    if path is None:  # never reach for the hub unasked (`alignlab suites` builds every suite without arguments)
-        raise AlignlabError("values/globalopinionqa needs its data",
-                            hint="pass values/globalopinionqa:path=global_opinions.csv "
-                            f"(or path={GLOBALOPINIONQA_HUB})")
+    """GlobalOpinionQA (``path``: its CSV or ``hf://Anthropic/llm_global_opinions``; else the public source
+    ``globalopinionqa``: the data directory, then the hub): similarity to each country; ``source=GAS|WVS`` keeps
+    one survey; ``populations`` adds published dimension scores (YAML)."""
+    from alignlab.data import locate
+
+    path = locate("globalopinionqa", path)
     items, report = load_items(path, "globalopinionqa")
     if source:
         items = [it for it in items if it.source == source]

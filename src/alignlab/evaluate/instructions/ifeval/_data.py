@@ -6,6 +6,7 @@ responses to prompts (``alignlab.evaluate.replay``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,17 @@ def parse_prompts(text: str, where: str = "<prompts>") -> list[IFEvalPrompt]:
 
 
 def read_prompts(path: str | Path) -> list[IFEvalPrompt]:
+    """IFEval prompts from its input_data.jsonl, or from ``hf://`` (the hub copy, through the ``ifeval`` adapter)."""
+    if str(path).startswith("hf://"):
+        from alignlab.data import iter_records
+
+        # The adapter drops the hub copy's null arguments; re-check every row as the file's rows are checked.
+        text = "\n".join(json.dumps(r.model_dump(include={"key", "prompt", "instruction_id_list", "kwargs"}))
+                          for r in iter_records(str(path), "ifeval"))
+        prompts = parse_prompts(text, str(path))
+        if not prompts:
+            raise DataError(f"{path}: no prompts")
+        return prompts
     path = Path(path)
     prompts = parse_prompts(read_text(path), str(path))
     if not prompts:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from importlib import resources
 
-from alignlab.errors import AlignlabError
 from alignlab.evaluate import solvers
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite
@@ -40,15 +39,13 @@ def make_suite(name: str, prompts: list[IFEvalPrompt], *, max_tokens: int, descr
     )
 
 
-@register_suite("instructions/ifeval")
+@register_suite("instructions/ifeval", sources=("ifeval",))
 def ifeval(prompts: str | None = None, max_tokens: int = 1024) -> Suite:
-    """IFEval (Zhou et al., 2023): 541 prompts with 25 verifiable instruction types. The data is not shipped."""
-    if not prompts:
-        raise AlignlabError(
-            "instructions/ifeval needs IFEval's prompt file (it is not redistributed with alignlab)",
-            hint="pass instructions/ifeval:prompts=PATH/input_data.jsonl",
-        )
-    return make_suite("instructions/ifeval", read_prompts(prompts), max_tokens=max_tokens,
+    """IFEval (Zhou et al., 2023): 541 prompts with 25 verifiable instruction types, from ``prompts`` (its
+    input_data.jsonl or an ``hf://`` copy), else the public source ``ifeval``. The data is not shipped."""
+    from alignlab.data import locate
+
+    return make_suite("instructions/ifeval", read_prompts(locate("ifeval", prompts)), max_tokens=max_tokens,
                       description="IFEval: verifiable instructions (25 types), strict and loose accuracy.")
 
 
