@@ -154,8 +154,8 @@ def test_hub_spec_goes_through_load_dataset(monkeypatch):
 
     calls = []
 
-    def fake_load_dataset(name, config=None, split=None, streaming=False):
-        calls.append((name, config, split, streaming))
+    def fake_load_dataset(name, config=None, split=None, streaming=False, revision=None):
+        calls.append((name, config, split, streaming, revision))
         return iter(ROWS)
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
@@ -163,7 +163,7 @@ def test_hub_spec_goes_through_load_dataset(monkeypatch):
     assert parse_hub("hf://truthfulqa/truthful_qa:multiple_choice@validation") == (
         "truthfulqa/truthful_qa", "multiple_choice", "validation")
     assert rows_of("hf://org/prefs:default@test", "preference") == ROWS
-    assert calls == [("org/prefs", "default", "test", True)]
+    assert calls == [("org/prefs", "default", "test", True, None)]
 
 
 def test_hub_failure_is_a_data_error(monkeypatch):
@@ -173,7 +173,7 @@ def test_hub_failure_is_a_data_error(monkeypatch):
         raise ConnectionError("offline")
 
     monkeypatch.setattr(datasets, "load_dataset", boom)
-    with pytest.raises(DataError, match="could not load hf://org/x@train: offline"):
+    with pytest.raises(DataError, match="hf://org/x@train could not be read: offline"):
         list(read_records("hf://org/x"))
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from alignlab.cli._data_dir import data_dir_option, use_data_dir
 from alignlab.cli._errors import friendly_errors
 from alignlab.cli._output import print_table
 
@@ -172,24 +173,74 @@ def catalog_cmd(
     level: str | None = typer.Option(None, "--level", help="instructions, preferences or values."),
     use: str | None = typer.Option(None, "--use", help="train or eval."),
     as_json: bool = typer.Option(False, "--json", help="Print the catalog as JSON."),
+    show_works: bool = typer.Option(False, "--works", help="The survey's works by level instead: method, goal "
+                                    "representation and dataset."),
 ) -> None:
-    """The public datasets alignlab knows, by level and the survey's category, with format, licence and source."""
+    """The public datasets alignlab reads and scores (an adapter and a suite each), by level and the survey's
+    category, with licence and source; ``--works``: the survey's works by level."""
     from rich.table import Table
 
-    from alignlab.data import LEVELS, catalog
+    from alignlab.data import LEVELS, catalog, works
     from alignlab.errors import DataError
 
     if level is not None and level not in LEVELS:
         raise DataError(f"unknown level {level!r}", hint="one of " + ", ".join(LEVELS))
+    if show_works:
+        found = works(level)
+        if as_json:
+            typer.echo(json.dumps([w.to_dict() for w in found], indent=1))
+            return
+        wtable = Table(title=f"the survey's works by level ({len(found)})")
+        for col in ("level", "work", "year", "method", "goal representation", "dataset"):
+            wtable.add_column(col, overflow="fold")
+        for w in found:
+            wtable.add_row(w.level, f"{w.name} ({w.authors})", str(w.year), w.method, w.representation, w.dataset)
+        print_table(wtable, _console())
+        return
     entries = catalog(level, use)
     if as_json:
         typer.echo(json.dumps([e.to_dict() for e in entries], indent=1))
         return
     table = Table(title=f"alignlab data catalog ({len(entries)} datasets)")
-    for col in ("name", "level", "category", "use", "format", "licence", "hub id / URL"):
+    for col in ("name", "level", "category", "use", "format", "suite", "licence", "hub id / URL"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        table.add_row(e.name, e.level, e.category, e.use, e.format, e.license, e.hub)
+        table.add_row(e.name, e.level, e.category, e.use, e.format, e.suite, e.license, e.hub)
+    print_table(table, _console())
+
+
+@data_app.command("sources")
+@friendly_errors
+def sources_cmd(
+    data_dir: Path | None = data_dir_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the sources as JSON."),
+) -> None:
+    """Public benchmark files by name: where each is looked for in the data directory (the first layout listed
+    is the one to download into), whether it is there, its hub copy and pin, licence and rows."""
+    use_data_dir(data_dir)
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from alignlab.data import data_dir as current_data_dir
+    from alignlab.data import local_file, public_sources
+    from alignlab.evaluate import suite_names
+
+    suite_names()  # suite modules may register the sources they read
+    sources = public_sources()
+    found = {name: local_file(name) for name in sources}
+    if as_json:
+        typer.echo(json.dumps([{**asdict(s), "found": str(found[n]) if found[n] else None}
+                               for n, s in sources.items()], indent=1))
+        return
+    root = current_data_dir()
+    table = Table(title=f"public sources (data directory: {root or 'not set: --data-dir or ALIGNLAB_DATA_DIR'})")
+    for col in ("name", "file in the data directory", "found", "hub copy", "licence", "rows"):
+        table.add_column(col, overflow="fold")
+    for name, s in sources.items():
+        hub = (f"{s.hub}#{s.revision}" if s.revision else f"{s.hub} (unpinned)") if s.hub else "—"
+        table.add_row(name, s.files[0], "yes" if found[name] else "no", hub, s.license,
+                      str(s.rows) if s.rows is not None else "—")
     print_table(table, _console())
 
 

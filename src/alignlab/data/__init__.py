@@ -59,9 +59,11 @@ from alignlab.data._sources import (
     public_sources,
     register_source,
     set_data_dir,
+    where_looked,
 )
 from alignlab.data._stats import compute_stats
 from alignlab.data._validate import RowError, describe_error
+from alignlab.data._works import WORKS, Work, works
 from alignlab.data.adapters import Adapter, adapter, adapters, get_adapter
 
 __all__ = [
@@ -130,4 +132,8 @@ __all__ = [
     "set_data_dir",
     "unpair",
     "write_records",
+    "where_looked",
+    "WORKS",
+    "Work",
+    "works",
 ]

@@ -152,12 +152,18 @@ def evaluate(
     from alignlab.models import load_model
 
     say = log or (lambda _line: None)
+    public_skipped: dict[str, str] = {}
     what: list[str]
     plan_name: str | None = None
     if suites is None or isinstance(suites, str | Plan):
         the_plan = load_plan(suites or "default") if suites is None or isinstance(suites, str) else suites
         plan_name = suites if isinstance(suites, str) else "default" if suites is None else the_plan.name
         requested: list[tuple[str, dict[str, Any]] | Suite] = [(e.name, e.args) for e in the_plan.entries()]
+        if the_plan.public:  # every public benchmark found in the data directory, besides the plan's own entries
+            from alignlab.evaluate.public_plan import public_entries
+
+            found, public_skipped = public_entries({e.name for e in the_plan.entries()})
+            requested += found
         limits: int | dict[str, int] | None = (limit if isinstance(limit, int) else dict(limit)) \
             if limit is not None else the_plan.limits() or None
         judge = judge or the_plan.judge
@@ -190,7 +196,9 @@ def evaluate(
         }
         # Unknown suites and arguments fail here, before the model loads.
         built: list[Suite] = []
-        not_run: dict[str, str] = {}
+        not_run: dict[str, str] = dict(public_skipped)
+        for name, why in public_skipped.items():
+            say(f"not run {name}: {why}")
         for r in requested:
             if isinstance(r, Suite):
                 built.append(r)

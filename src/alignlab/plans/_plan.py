@@ -1,7 +1,8 @@
 """Plans in YAML, parsed into typed objects before any model loads (torchtune-style self-documenting configs).
 
-A plan lists suites per level; each entry is a suite name or ``{name, args, limit}``. Built-in plans live beside
-this file (``default.yaml``, ``full.yaml``); any other value of ``--plan`` is read as a path.
+A plan lists suites per level; each entry is a suite name or ``{name, args, limit}``; ``public: true`` adds every
+public benchmark found in the data directory. Built-in plans live beside this file (``default.yaml``,
+``full.yaml``, ``public.yaml``); any other value of ``--plan`` is read as a path.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class Plan(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     """Per-suite sample cap for suites without their own."""
     seed: int = 0
-    suites: dict[str, list[PlanSuite]]
+    public: bool = False
+    """Also run every public benchmark suite whose files are in the data directory (``--data-dir`` /
+    ``ALIGNLAB_DATA_DIR``); the others are listed as not run, with where their files were looked for."""
+    suites: dict[str, list[PlanSuite]] = Field(default_factory=dict)
     """Suites by level: ``instructions``, ``preferences``, ``values``."""
 
     @field_validator("suites", mode="before")
