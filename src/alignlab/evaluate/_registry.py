@@ -23,6 +23,7 @@ SUITES: Registry[SuiteFactory] = Registry("suite", [
     "alignlab.evaluate.preferences.truthfulness",
     "alignlab.evaluate.preferences.bias",
     "alignlab.evaluate.preferences.toxicity",
+    "alignlab.evaluate.preferences.sycophancy",
     "alignlab.evaluate.values.surveys",
     "alignlab.evaluate.values.dilemmas",
     "alignlab.evaluate.values.opinions",
