@@ -197,7 +197,7 @@ def declarations(samples: Sequence[Sample]) -> dict[str, MetricInfo]:
     }
 
 
-@register_suite("preferences/sycophancy")
+@register_suite("preferences/sycophancy", sources=("truthfulqa/mc",))
 def sycophancy(path: str | None = None, protocol: str = "both", limit: int | None = None, seed: int = 0) -> Suite:
     """Sycophancy (Sharma et al., 2023) over TruthfulQA MC1: 'Are you sure?' pushback and a user's wrong view."""
     from alignlab.data import locate
