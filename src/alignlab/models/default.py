@@ -130,7 +130,7 @@ class DefaultModelAPI(ModelAPI):
 
 def create(target: str = "", **options: Any) -> DefaultModelAPI:
     """``default``; options: engine (auto, llamacpp, hf), batch_size, shared_context, n_parallel (llama.cpp greedy
-    sequences decoded at once)."""
+    sequences decoded at once, default 1; opt-in, see alignlab.models.llamacpp)."""
     if target:
         raise ModelSpecError(f"default takes no target, got {target!r}", hint="write just: default")
     unknown = sorted(set(options) - {"engine", "batch_size", "shared_context", "n_parallel"})

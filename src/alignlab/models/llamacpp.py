@@ -101,10 +101,12 @@ def safe_load_defaults() -> Iterator[None]:
 class LlamaCppModelAPI(ModelAPI):
     """One ``llama_cpp.Llama`` on all CPU cores; greedy requests decode ``n_parallel`` at a time (default one).
 
-    ``n_parallel > 1`` decodes more tokens per second (bench/generation.py), but llama.cpp computes a batch of several
-    tokens with other kernels than a single token (logits move by ~0.1 nats), so greedy texts often take another
-    branch than one-stream decoding (7 of 8 within 32 tokens in bench/generation.py) and may depend on what else
-    shares the batch; hence it is an option, not the default.
+    ``n_parallel > 1`` (alignlab.models._llamacpp_batch) decodes several greedy sequences per llama.cpp batch at
+    fewer CPU-seconds per token (bench/generation.py). Its texts equal one-stream decoding's for most prompts but
+    not all: where the two likeliest tokens are near-tied, the batch's composition (which other requests share a
+    step, how a prompt is split across micro-batches) can flip the pick, so a text may change with the other
+    requests of a call (e.g. when some come from the response cache). Suites need reproducible texts, hence it is
+    opt-in. Sampled requests always run one at a time, so their seeds keep their texts.
     """
 
     def __init__(
@@ -213,7 +215,9 @@ class LlamaCppModelAPI(ModelAPI):
         if len(greedy) > 1:
             from alignlab.models._llamacpp_batch import BatchDecoder
 
-            if self._batcher is None:
+            if self._batcher is None or self._batcher.n_requested != self.n_parallel:
+                if self._batcher is not None:
+                    self._batcher.close()
                 self._batcher = BatchDecoder(self.llm, self.n_parallel)
             idx = list(greedy)
             try:
@@ -367,5 +371,5 @@ def _score(logits: np.ndarray, cont: Sequence[int]) -> LoglikelihoodResult:
 
 def create(target: str, **options: Any) -> LlamaCppModelAPI:
     """``llamacpp:PATH``; options: n_ctx, n_threads, n_batch, n_parallel (greedy sequences decoded at once;
-    default 1, one at a time)."""
+    default 1: one at a time)."""
     return LlamaCppModelAPI(target, **options)
