@@ -24,6 +24,7 @@ SUITES: Registry[SuiteFactory] = Registry("suite", [
     "alignlab.evaluate.preferences.bias",
     "alignlab.evaluate.preferences.toxicity",
     "alignlab.evaluate.preferences.sycophancy",
+    "alignlab.evaluate.preferences.alpaca_winrate",
     "alignlab.evaluate.values.surveys",
     "alignlab.evaluate.values.dilemmas",
     "alignlab.evaluate.values.opinions",
