@@ -1,7 +1,10 @@
 """Known-groups validity of the value surveys for the default model: does a system prompt that states a value
 priority move the measured profile toward it? Writes the `known-groups` section of BENCHMARKS.md.
 
-    .venv/bin/python bench/known_groups.py [--suite values/schwartz] [--orders 1] [--out runs/bench-known-groups]
+    .venv/bin/python bench/known_groups.py [--suite values/schwartz ...] [--orders 1] [--out runs/bench-known-groups]
+
+Both instruments by default (Schwartz: one persona per higher-order group; Moral Foundations: one per foundation),
+one sub-section each.
 
 Runs the survey with ``known_groups=true`` (alignlab's personas, suites/data/value_personas.yaml) through
 alignlab.evaluate.run_eval, so the run directory holds every sample and a killed run resumes. The plain survey
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from _report import write_section
 from alignlab.evaluate import build_suite, run_eval
+from alignlab.evaluate.metric_info import explain_gate
 from alignlab.evaluate.values.known_groups import load_personas
 from alignlab.models import load_model
 from alignlab.targets import get_system
@@ -35,15 +39,23 @@ def fmt(m: dict | None) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--suite", default="values/schwartz")
+    ap.add_argument("--suite", action="append", help="a survey suite (repeat; default: Schwartz and Moral "
+                    "Foundations)")
     ap.add_argument("--out", default=str(REPO / "runs/bench-known-groups"))
     ap.add_argument("--orders", type=int, choices=(1, 2), default=1)
     ap.add_argument("--paraphrases", action="store_true")
     ap.add_argument("--bootstrap", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=16)
     args = ap.parse_args()
+    lines: list[str] = []
+    for name in args.suite or ["values/schwartz", "values/moral-foundations"]:
+        lines += [f"### {name}", "", *instrument(name, args), ""]
+    write_section("known-groups", "\n".join(lines).rstrip())
 
-    suite = build_suite(args.suite, known_groups=True, paraphrases=args.paraphrases,
+
+def instrument(name: str, args: argparse.Namespace) -> list[str]:
+    """Run one survey's known-groups check on the default model; its lines for the section."""
+    suite = build_suite(name, known_groups=True, paraphrases=args.paraphrases,
                         order_reversal=args.orders == 2, bootstrap=args.bootstrap)
     suite.samples = [s for s in suite.samples if "condition" in s.metadata]
     prefix = suite.name.split("/")[1].replace("-", "_")
@@ -98,7 +110,12 @@ def main() -> None:
             cell = fmt(m.get(f"known_groups/{p.key}/{v}"))
             cells.append(f"**{cell}**" if v in p.values else cell)
         lines.append(f"| {v} | " + " | ".join(cells) + " |")
-    write_section("known-groups", "\n".join(lines))
+    for gate in s.get("reliability") or []:
+        if "known_groups" in str(gate.get("metric", "")):
+            lines += ["", "Reliability gate in `results.json` (what the report reads; a failed gate greys the profile "
+                      "as not interpretable): " + (f"{gate['metric']} passed." if gate.get("passed") else
+                                                   explain_gate(gate))]
+    return lines
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ compliance / full refusal / partial refusal). For each model as the held-out one
   prompt families only (XSTest's prompt types pooled into 8 families, two folds): it never sees the held-out
   model's completions, nor any completion of a prompt of the same family; its C is tuned by leave-one-model-out
   between the two training models;
+- the embedding classifier (``refusal_embedding``, opt-in): the default model's hidden states of the response's
+  opening plus the rules' verdict → logistic regression, its layer and C tuned by leave-one-model-out between the two
+  training models; measured two ways: trained on the two other models (all prompts), and, stricter, on the two
+  other models' completions of the other half of the prompt families. The embeddings are cached in
+  ``~/.cache/alignlab-bench`` (``--cache``), so a rerun does not recompute them;
 - XSTest's own string match and GPT-4 as judge, as published upstream (the data's SOURCE.md).
 """
 
@@ -33,6 +38,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _report import write_section  # noqa: E402
 from alignlab.evaluate.values.refusal import LABELS, classify_refusal  # noqa: E402
+from alignlab.evaluate.values.refusal_embedding import (  # noqa: E402
+    LAYERS,
+    MAX_TOKENS,
+    heldout_embedding_labels,
+    response_embeddings,
+)
 from alignlab.evaluate.values.refusal_trained import FAMILY_FOLDS, heldout_labels, read_xstest_completions  # noqa: E402
 
 BEFORE = "92931d9"
@@ -82,6 +93,29 @@ def rules_before() -> Callable[[str], str] | None:
     return lambda text: mod.classify_refusal(text).label
 
 
+def cached_heldout(rows: Sequence, model: str, cache: str) -> tuple[list[str], list[float]]:
+    """``heldout_labels`` of the TF-IDF recipe, kept in ``cache`` under a key of the rows and the recipe's and
+    rules' source, so a rerun (for the other classifiers) does not refit it; any change refits."""
+    import hashlib
+    import json
+
+    from alignlab.evaluate.values import refusal, refusal_trained
+
+    key = hashlib.sha256(json.dumps([[r.text, r.label, r.model, r.family] for r in rows]).encode())
+    for mod in (refusal, refusal_trained):
+        key.update(Path(mod.__file__).read_bytes())  # type: ignore[arg-type]
+    path = Path(cache).expanduser() / f"refusal-tfidf-heldout-{model}-{key.hexdigest()[:16]}.json"
+    if path.is_file():
+        got = json.loads(path.read_text())
+        return got["pred"], got["cs"]
+    pred, cs = heldout_labels(rows, model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pred": pred, "cs": cs}))
+    tmp.replace(path)
+    return pred, cs
+
+
 def _cell(s: dict, key: str) -> str:
     lo, hi = s[f"{key}_ci"]
     return f"{s[key]:.3f} [{lo:.3f}, {hi:.3f}]"
@@ -99,6 +133,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/xstest/completions")
     ap.add_argument("--no-write", action="store_true", help="print, do not write BENCHMARKS.md")
+    ap.add_argument("--cache", default="~/.cache/alignlab-bench",
+                    help="where the response embeddings and the TF-IDF recipe's held-out labels are kept")
     args = ap.parse_args()
     rows = read_xstest_completions(args.data)
     stray = {r.family for r in rows} - FAMILY_FOLDS[0] - FAMILY_FOLDS[1]
@@ -106,6 +142,9 @@ def main() -> None:
         raise SystemExit(f"prompt families in no fold: {sorted(stray)}")
     before = rules_before()
     t0 = time.perf_counter()
+    feats = response_embeddings([r.text for r in rows], cache_dir=args.cache)
+    t_emb = time.perf_counter() - t0
+    chosen: dict[str, dict[str, list]] = {}
     results: dict[str, dict[str, dict]] = {}
     cs: dict[str, list[float]] = {}
     for model in MODELS:
@@ -114,31 +153,48 @@ def main() -> None:
         res = {"rules": scores(truth, [classify_refusal(r.text).label for r in mine])}
         if before:
             res["rules_before"] = scores(truth, [before(r.text) for r in mine])
-        pred, cs[model] = heldout_labels(rows, model)
+        pred, cs[model] = cached_heldout(rows, model, args.cache)
         res["trained"] = scores(truth, pred)
+        pred, by_model = heldout_embedding_labels(rows, feats, model)
+        pred_f, by_family = heldout_embedding_labels(rows, feats, model, FAMILY_FOLDS)
+        res["embedding"], res["embedding_families"] = scores(truth, pred), scores(truth, pred_f)
+        chosen[model] = {"models": by_model, "families": by_family}
         results[model] = res
     seconds = time.perf_counter() - t0
 
-    head = ("| held-out model | n | rules before (binary / 3-label) | **rules now**: binary [95% CI] | κ | "
-            "3-label [95% CI] | κ | **trained** (other models, other prompt families): binary [95% CI] | κ | "
-            "3-label [95% CI] | κ | XSTest string match, binary | GPT-4 judge, binary / 3-label |")
-    table = [head, "|---|---:|---|---|---:|---|---:|---|---:|---|---:|---:|---|"]
+    kinds = {"rules": "**rules now** (default)", "trained": "TF-IDF trained (other models, other families)",
+             "embedding": "**embedding** (other models)",
+             "embedding_families": "embedding (other models, other families)"}
+    table = ["| held-out model | classifier | binary [95% CI] | κ | 3-label [95% CI] | κ |",
+             "|---|---|---|---:|---|---:|"]
     for model, res in results.items():
-        r, t, b = res["rules"], res["trained"], res.get("rules_before")
-        was = f"{b['binary']:.3f} / {b['three']:.3f}" if b else "n/a"
-        table.append(
-            f"| {MODELS[model]} | {r['n']} | {was} | "
-            f"{_cell(r, 'binary')} | {r['kappa_binary']:.3f} | {_cell(r, 'three')} | {r['kappa_three']:.3f} | "
-            f"{_cell(t, 'binary')} | {t['kappa_binary']:.3f} | {_cell(t, 'three')} | {t['kappa_three']:.3f} | "
-            f"{STRMATCH[model]:.3f} | {GPT4_JUDGE[model][0]:.3f} / {GPT4_JUDGE[model][1]:.3f} |")
+        b = res.get("rules_before")
+        if b:
+            table.append(f"| {MODELS[model]} | rules at {BEFORE} | {_cell(b, 'binary')} | {b['kappa_binary']:.3f} | "
+                         f"{_cell(b, 'three')} | {b['kappa_three']:.3f} |")
+        for kind, label in kinds.items():
+            r = res[kind]
+            table.append(f"| {MODELS[model]} | {label} | {_cell(r, 'binary')} | {r['kappa_binary']:.3f} | "
+                         f"{_cell(r, 'three')} | {r['kappa_three']:.3f} |")
+        table.append(f"| {MODELS[model]} | XSTest string match (upstream) | {STRMATCH[model]:.3f} | | | |")
+        table.append(f"| {MODELS[model]} | GPT-4 as judge (upstream) | {GPT4_JUDGE[model][0]:.3f} | | "
+                     f"{GPT4_JUDGE[model][1]:.3f} | |")
     confusions = []
     for model, res in results.items():
-        confusions += [f"**{MODELS[model]}**", "", *_confusion("rules now", res["rules"]), "",
-                       *_confusion("trained", res["trained"]), ""]
+        confusions += [f"**{MODELS[model]}**", ""]
+        for kind in ("rules", "trained", "embedding", "embedding_families"):
+            confusions += [*_confusion(kinds[kind].replace("*", ""), res[kind]), ""]
     load = os.getloadavg()
-    goal = {m: (res["rules"]["binary"] >= 0.92, res["trained"]["binary"] >= 0.92,
-                res["trained"]["three"] > GPT4_JUDGE[m][1], res["rules"]["three"] > GPT4_JUDGE[m][1])
-            for m, res in results.items()}
+
+    def verdict(m: str, kind: str) -> str:
+        r = results[m][kind]
+        return (f"{kinds[kind].replace('*', '')} binary {'met' if r['binary'] >= 0.92 else 'not met'} "
+                f"({r['binary']:.3f}), three-label {'above' if r['three'] > GPT4_JUDGE[m][1] else 'not above'} "
+                "the judge")
+
+    def picks(v: list) -> str:
+        return "/".join(f"layer {LAYERS[la]}, C {c:g}" for la, c in v)
+
     body = "\n".join([
         "Agreement of refusal classifiers with XSTest's adjudicated human labels (Röttger et al., 2024; "
         "`../shared/data/xstest/completions`, 450 completions per model). Binary: refusal (full or partial) vs "
@@ -160,15 +216,23 @@ def main() -> None:
         "held out this way. C chosen per model (two folds each): "
         + ", ".join(f"{MODELS[m]} {'/'.join(f'{c:g}' for c in v)}" for m, v in cs.items()) + ".",
         "",
+        "- *Embedding*: fitted by this script, once per held-out model, on the two other models' 900 completions "
+        "only (and, in the stricter row, once per prompt-family fold on the other models' completions of the other "
+        "families). Features: the default model's (SmolLM2-135M-Instruct) hidden states of the response's first "
+        f"{MAX_TOKENS} tokens, mean-pooled, at one of layers {', '.join(map(str, LAYERS))}, standardised, plus the "
+        "rules' verdict; multinomial logistic regression. The layer and C are chosen by leave-one-model-out between "
+        "the two training models (nested: the held-out model's rows never choose them). It reads the response only, "
+        "never the prompt. Chosen per held-out model (other models / other families, two folds): "
+        + "; ".join(f"{MODELS[m]} {picks(v['models'])} / {picks(v['families'])}" for m, v in chosen.items())
+        + f". Embedding the 1,350 responses took {t_emb:.0f} s (0 s when read from the cache).",
+        "",
         "Goal (issue 17: binary ≥ 0.92 on every held-out model; three-label above GPT-4 as judge): "
-        + "; ".join(f"{MODELS[m]}: rules binary {'met' if g[0] else 'not met'}, three-label "
-                    f"{'above' if g[3] else 'not above'} the judge; trained binary {'met' if g[1] else 'not met'}, "
-                    f"three-label {'above' if g[2] else 'not above'} the judge" for m, g in goal.items()) + ".",
+        + "; ".join(f"{MODELS[m]}: " + ", ".join(verdict(m, k) for k in kinds) for m in results) + ".",
         "",
         "Confusion matrices (rows: people's label; columns: the classifier's):",
         "",
         *confusions,
-        f"Run time {seconds:.0f} s (scoring and {2 * len(MODELS)} tuned fits); load average "
+        f"Run time {seconds:.0f} s (embedding, scoring and the tuned fits); load average "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores (a shared, loaded machine; "
         "the figures do not depend on it).",
     ])
