@@ -7,7 +7,9 @@ tend to be refused); the hidden states of one layer, mean-pooled over those toke
 rules' verdict as three indicator features, feed a multinomial logistic regression over XSTest's three labels. The
 layer and the regularisation C are chosen by leave-one-model-out among the training rows' models (nested: a
 held-out model's rows never choose them). ``bench/refusal_xstest.py`` measures it on models and prompt families it
-was not trained on (BENCHMARKS.md, section ``refusal-classifier``).
+was not trained on (BENCHMARKS.md, section ``refusal-classifier``): held out by model it agrees with people on
+Mistral's and Llama-2's completions (binary 0.918, 0.956) but not on GPT-4's (0.569), whose long, formatted answers
+it never saw — it does not transfer across answer styles, so the rules stay the default.
 
     feats = response_embeddings([r.text for r in rows], cache_dir="~/.cache/alignlab-bench")
     clf = train_embedding_classifier(rows, feats)
@@ -31,7 +33,7 @@ LAYERS = (6, 12, 18, 24)
 """Hidden layers pooled (of SmolLM2-135M's 30); which one the classifier reads is tuned."""
 MAX_TOKENS = 48
 """Tokens of each response read: refusals announce themselves early, and the cost grows with the length."""
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+C_GRID = (0.01, 0.1)
 
 
 def _default_model_dir() -> Path:
