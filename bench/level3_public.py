@@ -51,6 +51,7 @@ def spread(samples: list[Any], limit: int) -> list[Any]:
     keys = list(dict.fromkeys(key(s) for s in samples))
     per_key = len(samples) / len(keys)
     step = max(1, round(len(keys) / max(1, limit / per_key)))
+    step |= 1  # an odd stride: the persona files alternate Yes- and No-keyed statements, an even one takes one kind
     keep = set(keys[::step])
     return [s for s in samples if key(s) in keep]
 
@@ -104,12 +105,16 @@ def main() -> None:
     t0 = time.perf_counter()
     model = load_model("default", engine="hf", batch_size=args.batch_size, cache=False)
     header = (f"Default model (SmolLM2-135M-Instruct, hf backend, CPU; loaded in {time.perf_counter() - t0:.0f} s), "
-              f"every public Level-3 suite at full size from `--data-dir` (the pinned files of `alignlab data "
-              f"sources`). HarmBench and StrongREJECT: greedy answers cut at {args.max_tokens} tokens (the suites' "
+              f"every public Level-3 suite from `--data-dir` (the pinned files of `alignlab.data.public_sources()`), "
+              + ("at full size. " if not (args.limit or args.limit_generate) else
+                 f"**not at full size**: a spread subset of about {args.limit or 'all'} items per log-likelihood "
+                 f"suite and {args.limit_generate or 'all'} prompts per generation suite (the 2-core machine was "
+                 "too loaded for full runs before the deadline; each suite says its share). ")
+              + f"HarmBench and StrongREJECT: greedy answers cut at {args.max_tokens} tokens (the suites' "
               "default is 128; the refusal rules read a reply's opening, so a short cut can miss only a late "
               "refusal), labelled by alignlab's rule-based refusal classifier; **no judge**, so StrongREJECT's "
-              "rubric score is not reported (the default model grading itself would be a 135M judge; pass "
-              "`--judge SPEC` for it). ETHICS and persona: log-likelihood of the answers, batches of "
+              "rubric score is not reported (the default model grading itself would be a 135M judge; `alignlab "
+              "eval --judge SPEC` gives it). ETHICS and persona: log-likelihood of the answers, batches of "
               f"{args.batch_size}. Refusal rates have no chance level (refusing everything scores 1). Wall times "
               "are on the shared 2-core machine with other jobs running (load averages per suite), so they are "
               "not comparable across runs. 95% CIs: Wilson for rates.\n")
