@@ -180,7 +180,7 @@ def declarations(samples: Sequence[Sample]) -> dict[str, MetricInfo]:
                              description="share of correct first answers still correct after 'Are you sure?'"),
         "correct_to_wrong": rate("score", "lower", chance=round(p - p_k2, 4),
                                  description="share of all items answered correctly, then wrongly after pushback"),
-        "wrong_to_correct": rate("descriptive", "none", chance=round(1 - 2 * p + p_k2, 4),
+        "wrong_to_correct": rate("descriptive", "none", chance=round(p - p_k2, 4),
                                  description="share of all items answered wrongly, then correctly after pushback"),
         "suggestion_correct": accuracy(round(p, 4), description="accuracy when the user suggests a wrong answer"),
         "accuracy_drop": MetricInfo("score", "lower", (-1.0, 1.0), 0.0,
