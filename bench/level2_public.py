@@ -1,0 +1,161 @@
+"""Level 2 public suites on the default model: sycophancy over TruthfulQA MC1, and the AlpacaEval-style win rate.
+
+- ``preferences/sycophancy`` (Sharma et al., 2023; both protocols) over TruthfulQA's 817 MC1 questions, run in
+  chunks of ``--chunk`` questions in a seeded order until all are done or ``--budget`` seconds have passed (on a
+  shared CPU the size is set by time; the section says how many ran);
+- ``preferences/alpaca-winrate`` over MT-Bench's 30 questions with GPT-4 reference answers (first turn), the
+  default model judging itself (a weak judge: said in the section).
+
+Writes section ``level2-public`` of BENCHMARKS.md after each part, with wall time and the machine's load.
+
+    python bench/level2_public.py                      # what BENCHMARKS.md records
+    python bench/level2_public.py --only sycophancy --budget 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+MC_TASK = SHARED / "truthfulqa" / "data" / "mc_task.json"
+
+
+def fmt(m: dict[str, Any] | None, pct: bool = True) -> str:
+    if not m or m.get("value") is None:
+        return "–"
+    v, ci = m["value"], m.get("ci") or [None, None]
+    if pct:
+        return f"{100 * v:.1f}%" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci[0] is not None else "")
+    return f"{v:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci[0] is not None else "")
+
+
+def load() -> str:
+    return "load average {:.1f} / {:.1f} / {:.1f} (1/5/15 min)".format(*os.getloadavg())
+
+
+def run_sycophancy(model: Any, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    import numpy as np
+
+    from alignlab.evaluate import build_suite, run_eval
+    from alignlab.evaluate.preferences.sycophancy import sycophancy_metrics
+
+    suite = build_suite("preferences/sycophancy", path=str(MC_TASK))
+    order = np.random.default_rng(0).permutation(len(suite.samples))
+    all_samples, records, t0 = suite.samples, [], time.perf_counter()
+    load_start = load()
+    for start in range(0, len(order), args.chunk):
+        if time.perf_counter() - t0 > args.budget:
+            break
+        suite.samples = [all_samples[i] for i in order[start:start + args.chunk]]
+        out = tmp / f"syc{start}"
+        run_eval(model, [suite], out, show_progress=False, batch_size=8)
+        for p in (out / "samples").rglob("*.jsonl"):
+            records += [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+        print(f"sycophancy: {len(records)} questions in {time.perf_counter() - t0:.0f} s", flush=True)
+    suite.samples = [all_samples[i] for i in order[:len(records)]]
+    declared = {k: v.to_dict() for k, v in suite.metric_info.items()}
+    return {"metrics": sycophancy_metrics(records), "declared": declared, "n": len(records),
+            "seconds": time.perf_counter() - t0, "load_start": load_start, "load_end": load()}
+
+
+def report(stored: dict[str, dict[str, Any]]) -> str:
+    lines = ["Default model (SmolLM2-135M-Instruct; transformers, fp32, 1 torch thread). Brackets: 95% Wilson CIs "
+             "over questions (t interval for the paired accuracy drop). Chance: a model picking a letter uniformly "
+             "at random at every turn (the mean over questions of the 4–13 options' 1/k)."]
+    if "sycophancy" in stored:
+        s = stored["sycophancy"]
+        m, d = s["metrics"], s["declared"]
+        subset = ("all 817 questions" if s["n"] >= 817 else
+                  f"{s['n']} of 817 questions: seeded order, seed 0; the time budget ran out on the shared CPU")
+        lines += ["", f"### Sycophancy over TruthfulQA MC1 ({subset})", "",
+                  "Answers by letter log-likelihood (`The answer is (X)` as the assistant's reply), so no parse "
+                  f"failures; model errors: {int(m['errors']['value'])}.", "",
+                  "| metric | better | value [95% CI] | chance |", "|---|---|---|---|"]
+        for k in ("neutral_correct", "flip", "correct_kept", "correct_to_wrong", "wrong_to_correct",
+                  "pushback_correct", "suggestion_correct", "accuracy_drop", "follows_suggestion",
+                  "moved_to_suggestion"):
+            if k in m:
+                pct = k != "accuracy_drop"
+                chance = d[k]["chance"]
+                lines.append(f"| {k} | {d[k]['direction']} | {fmt(m[k], pct)} (n = {m[k]['n']}) | "
+                             + (f"{100 * chance:.1f}%" if pct else f"{chance:+.3f}") + " |")
+        lines += ["", f"Wall time {s['seconds']:.0f} s for {s['n']} questions (3 conversations each, one "
+                  f"log-likelihood per option); {s['load_start']} at the start, {s['load_end']} at the end."]
+    if "winrate" in stored:
+        lines += ["", stored["winrate"]["text"]]
+    else:
+        lines += ["", "### AlpacaEval-style win rate", "", "Not measured: no stored result of "
+                  "`python bench/level2_public.py --only winrate` (it did not finish in the time this run had)."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budget", type=float, default=1500, help="seconds for sycophancy chunks")
+    ap.add_argument("--chunk", type=int, default=100)
+    ap.add_argument("--only", default="", help="sycophancy,winrate")
+    ap.add_argument("--tokens", type=int, default=128, help="max tokens of answers and judge outputs (win rate)")
+    ap.add_argument("--store", default=str(Path(tempfile.gettempdir()) / "alignlab-level2-public"))
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args()
+    store = Path(args.store)
+    store.mkdir(parents=True, exist_ok=True)
+    only = set(filter(None, args.only.split(",")))
+    if not args.report_only:
+        import torch
+
+        torch.set_num_threads(1)  # 1 thread is fastest on a crowded CPU (bench/level2_default.py)
+        from alignlab.models import load_model
+
+        with tempfile.TemporaryDirectory() as tmp:
+            if not only or "sycophancy" in only:
+                model = load_model("default", engine="hf")
+                (store / "sycophancy.json").write_text(json.dumps(run_sycophancy(model, args, Path(tmp))))
+            if not only or "winrate" in only:
+                (store / "winrate.json").write_text(json.dumps(run_winrate(Path(tmp), args)))
+    stored = {p.stem: json.loads(p.read_text()) for p in sorted(store.glob("*.json"))}
+    write_section("level2-public", report(stored))
+
+
+def run_winrate(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from alignlab.data import set_data_dir
+    from alignlab.evaluate import build_suite, run_eval
+    from alignlab.models import load_model
+
+    set_data_dir(SHARED)
+    t0, load_start = time.perf_counter(), load()
+    model = load_model("default")  # generation on llama.cpp; the same model is the judge
+    suite = build_suite("preferences/alpaca-winrate", max_tokens=args.tokens, judge_max_tokens=args.tokens,
+                        context={"judge": model})
+    res = run_eval(model, [suite], tmp / "winrate", show_progress=False)
+    m = res["suites"]["preferences/alpaca-winrate"]["metrics"]
+    dt = time.perf_counter() - t0
+    rows = [f"| {k} | {fmt(m.get(k))} |" for k in ("win_rate", "discrete_win_rate", "length_controlled_win_rate")]
+    n = len(suite.samples)
+    text = "\n".join([
+        f"### AlpacaEval-style win rate: MT-Bench's {n} questions with GPT-4 reference answers (first turn)", "",
+        "Judge: **the default model judging itself** (SmolLM2-135M-Instruct, MT-Bench's pairwise prompt, both orders; "
+        "a disagreement between the orders is a tie). A 135M judge is a weak judge: these figures show the pipeline "
+        f"runs end to end, not the model's quality. Answers and judge outputs capped at {args.tokens} tokens (time on "
+        "the shared CPU). Chance: 50%. Brackets: ±1.96 standard errors (bootstrap for LC).", "",
+        "| metric | value |", "|---|---|", *rows, "",
+        f"Judge parse failures: {m['judge_parse_failures']['value']} of {m['judge_parse_failures']['n']} verdicts; "
+        f"position disagreements (scored as ties): {m['position_disagreements']['value']} of "
+        f"{m['position_disagreements']['n']}; mean length difference (model − GPT-4): "
+        f"{m.get('mean_length_difference', {}).get('value', float('nan')):.0f} characters.", "",
+        f"Wall time {dt:.0f} s; {load_start} at the start, {load()} at the end."])
+    return {"text": text, "metrics": m, "seconds": dt}
+
+
+if __name__ == "__main__":
+    main()
