@@ -92,14 +92,23 @@ def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: A
     A factory that cannot run in this context (say, it needs a judge and none was given) raises
     ``SuiteSkipped``; the runner lists such suites as not run, with the reason.
     """
+    from alignlab.evaluate.sampling import SAMPLING_ARGS, sampled
+
     if name.endswith((".yaml", ".yml")):  # a task defined in YAML over a data file
         from alignlab.evaluate.tasks import suite_from_yaml
 
-        return suite_from_yaml(name, **params)
+        sampling = {k: params.pop(k) for k in SAMPLING_ARGS if k in params}
+        task = suite_from_yaml(name, **params)
+        return sampled(task, **sampling) if sampling else task
     if name not in SUITES:
         raise AlignlabError(f"unknown suite {name!r}", hint="`alignlab suites` lists them: " + ", ".join(SUITES))
+
     factory = SUITES.get(name)
     accepted = inspect.signature(factory).parameters
+    # n/temperature/top_p/seed sample the suite n times (pass@k) unless its factory takes them itself.
+    sampling = {k: params[k] for k in SAMPLING_ARGS if k in params and k not in accepted}
+    given = dict(params)
+    params = {k: v for k, v in params.items() if k not in sampling}
     bad = [k for k in params if k not in accepted or k in CONTEXT_KEYS]
     if bad and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
         takes = [k for k in accepted if k not in CONTEXT_KEYS]
@@ -107,5 +116,7 @@ def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: A
     ctx = {k: v for k, v in (context or {}).items() if k in accepted}
     suite = factory(**params, **ctx)
     suite.name = name
-    suite.params = dict(params)
+    if sampling:
+        suite = sampled(suite, **sampling)
+    suite.params = given
     return suite

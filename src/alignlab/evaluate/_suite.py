@@ -78,6 +78,9 @@ class Suite:
     carries the declaration of every metric reported."""
     gates: list[ReliabilityGate] = field(default_factory=list)
     """The reliability this instrument needs before the metrics each gate covers read as a finding."""
+    pass_scores: tuple[str, ...] = ()
+    """Per-sample scores that are 1 when a generation is correct and 0 when not; a suite that names them can
+    sample ``n`` answers per prompt and report pass@k (``alignlab.evaluate.sampling``)."""
     synthetic: dict[str, Any] | None = None
     """What part of the suite's data is made up, as the data itself flags it (``{"populations": [...], "source":
     file}``); results.json carries it and every view built on that data says so."""

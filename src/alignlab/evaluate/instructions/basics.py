@@ -81,5 +81,6 @@ def basics(max_tokens: int = 128) -> Suite:
         metrics=[mean_metric("accuracy")],
         description="24 short verifiable instructions (format, length, case, exact answers), scored by rules.",
         primary_metric="accuracy",
+        pass_scores=("accuracy",),
         metric_info={"accuracy": accuracy(description="share of instructions followed (rule-checked)")},
     )

@@ -460,7 +460,8 @@ def suite_from_spec(spec: TaskSpec, params: dict[str, Any] | None = None) -> Sui
     return Suite(name=spec.name, level=spec.level, samples=samples, solver=solver, scorer=score,
                  metrics=[_metrics(spec)], description=spec.description.strip(), version=spec.version,
                  params=dict(params or {}), primary_metric="accuracy", requires=requires,
-                 metric_info=task_declarations(spec, samples))
+                 metric_info=task_declarations(spec, samples),
+                 pass_scores=("accuracy",) if spec.type == "generate" else ())
 
 
 def suite_from_yaml(path: str | Path, **params: Any) -> Suite:

@@ -36,6 +36,7 @@ def make_suite(name: str, prompts: list[IFEvalPrompt], *, max_tokens: int, descr
         description=description,
         primary_metric="prompt_level_strict",
         metric_info=IFEVAL_METRICS,
+        pass_scores=("prompt_level_strict", "prompt_level_loose"),
     )
 
 
