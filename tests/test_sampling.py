@@ -102,3 +102,12 @@ def test_hf_backend_samples_differ_by_seed_and_repeat_for_a_seed(tiny_model_dir:
 def test_llamacpp_backend_samples_differ_by_seed_and_repeat_for_a_seed() -> None:
     first, second = _seeded("default")
     assert first == second and len(set(first)) > 1
+
+
+def test_yaml_tasks_keep_their_temperature_unless_n_is_asked_for() -> None:
+    plain = build_suite("instructions/arithmetic", temperature=0.5)
+    assert not any(k.startswith("pass@") for k in plain.metric_info)
+    sampled = build_suite("instructions/arithmetic", n=2, temperature=0.5)
+    assert set(sampled.metric_info) >= {"pass@1/accuracy", "pass@2/accuracy"}
+    with pytest.raises(AlignlabError, match="no per-sample correctness"):
+        build_suite("instructions/knowledge", n=2, temperature=0.5)

@@ -97,7 +97,8 @@ def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: A
     if name.endswith((".yaml", ".yml")):  # a task defined in YAML over a data file
         from alignlab.evaluate.tasks import suite_from_yaml
 
-        sampling = {k: params.pop(k) for k in SAMPLING_ARGS if k in params}
+        # A task file has its own temperature; the sampling wrapper takes these keys only when n is asked for.
+        sampling = {k: params.pop(k) for k in SAMPLING_ARGS if k in params} if "n" in params else {}
         task = suite_from_yaml(name, **params)
         return sampled(task, **sampling) if sampling else task
     if name not in SUITES:
@@ -107,6 +108,8 @@ def build_suite(name: str, *, context: dict[str, Any] | None = None, **params: A
     accepted = inspect.signature(factory).parameters
     # n/temperature/top_p/seed sample the suite n times (pass@k) unless its factory takes them itself.
     sampling = {k: params[k] for k in SAMPLING_ARGS if k in params and k not in accepted}
+    if any(p.kind is p.VAR_KEYWORD for p in accepted.values()) and "n" not in sampling:
+        sampling = {}  # a factory taking **overrides (built-in YAML tasks) keeps its own temperature unless n is set
     given = dict(params)
     params = {k: v for k, v in params.items() if k not in sampling}
     bad = [k for k in params if k not in accepted or k in CONTEXT_KEYS]
