@@ -259,9 +259,10 @@ class LlamaCppModelAPI(ModelAPI):
             return GenerateResult(text="", n_tokens=0, finish_reason="length")
         try:
             tokens = self._encode(r.prompt, r.chat)
-            # Evaluate the whole prompt afresh: reusing a previous call's KV prefix changes the logits in the last
-            # bits, and at temperature > 0 that changes the sample, so one seed would not give one text.
-            self.llm.reset()
+            if r.temperature > 0:
+                # Sample from a prompt evaluated afresh: reusing a previous call's KV prefix changes the logits in
+                # the last bits, which changes the sample, so one seed would not always give one text.
+                self.llm.reset()
             out = self.llm.create_completion(
                 prompt=tokens,
                 max_tokens=r.max_tokens,
