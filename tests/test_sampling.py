@@ -111,3 +111,19 @@ def test_yaml_tasks_keep_their_temperature_unless_n_is_asked_for() -> None:
     assert set(sampled.metric_info) >= {"pass@1/accuracy", "pass@2/accuracy"}
     with pytest.raises(AlignlabError, match="no per-sample correctness"):
         build_suite("instructions/knowledge", n=2, temperature=0.5)
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1].parent / "shared/data/ifbench/IFBench_test.jsonl")
+                    .exists(), reason="the IFBench file is not in ../shared/data")
+def test_ifbench_takes_n_and_reports_pass_at_k(tmp_path: Path) -> None:
+    import alignlab.evaluate.instructions.ifbench.suite  # noqa: F401 - registers the suite
+
+    path = Path(__file__).resolve().parents[1].parent / "shared/data/ifbench/IFBench_test.jsonl"
+    suite = build_suite("instructions/ifbench", path=str(path), n=4, temperature=0.7)
+    assert {"pass@1/prompt_level_loose", "pass@4/prompt_level_strict"} <= set(suite.metric_info)
+    # A prompt with an unsupported constraint has no pass@k (None), never a pass or a fail.
+    with load_model("scripted:Yes.", cache=False) as model:
+        res = run_eval(model, [suite], tmp_path / "run", show_progress=False)
+    m = res["suites"]["instructions/ifbench"]["metrics"]
+    n_scored = m["pass@4/prompt_level_strict"]["n"]
+    assert 0 < n_scored < 300 and m["pass@1/prompt_level_strict"]["value"] <= m["pass@4/prompt_level_strict"]["value"]

@@ -78,6 +78,7 @@ def ifbench(path: str | None = None, max_tokens: int = 1024) -> Suite:
         description="IFBench: out-of-distribution verifiable constraints, strict and loose accuracy.",
         primary_metric="prompt_level_loose",
         metric_info=IFBENCH_METRICS,
+        pass_scores=("prompt_level_strict", "prompt_level_loose"),  # None (unsupported) prompts get no pass@k
     )
 
 
