@@ -237,3 +237,24 @@ def test_sft_rows_use_the_chat_template_and_mask_the_prompt(tiny_model_dir: Path
     completion = tok.decode([i for i, label in zip(ids, labels, strict=True) if label != -100])
     assert prompt == f"<|im_start|>user\n{PAIRS[0][0]}<|im_end|>\n<|im_start|>assistant\n"
     assert completion.startswith(PAIRS[0][1]) and completion.rstrip().endswith("<|im_end|>")
+
+
+def test_piped_training_output_is_alignlab_lines_only(tiny_model_dir: Path, data: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    """Output sent to a file or a pipe holds one line per log and the summary, no third-party progress bars
+    (weight loading, tokenizing, shard writing) and no library deprecation notices."""
+    import subprocess
+    import sys
+
+    recipe = tmp_path / "dpo.yaml"
+    recipe.write_text(f"method: dpo\nmodel: hf:{tiny_model_dir}\ndata: {{path: {data['pairs']}}}\n"
+                      f"trainer: {json.dumps({**FAST, 'max_steps': 2})}\noutput_dir: out\n")
+    run = subprocess.run([sys.executable, "-m", "alignlab.cli.main", "align", "dpo", "--config", str(recipe)],
+                         capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert [line.split(" · ")[0] for line in lines if line.startswith("step ")] == ["step 1/2", "step 2/2"]
+    noise = [line for line in lines if "it/s]" in line or "examples/s]" in line or "Warning" in line
+             or "warnings.warn" in line]
+    assert noise == [], noise
+    assert any(line.startswith("trained dpo for 2 steps") for line in lines)

@@ -54,6 +54,11 @@ def log_line(step: int, max_steps: int, logs: dict[str, Any]) -> str:
     return " · ".join([f"step {step}/{max_steps}", *shown])
 
 
+def _has_shown(logs: dict[str, Any] | None) -> bool:
+    # the end-of-training summary (train_runtime, train_loss) has none: the CLI prints its own summary line
+    return bool(logs) and any(k in logs for k in _SHOWN)
+
+
 def progress_callback(terminal: bool) -> Any:
     """Training progress: on a terminal transformers' step bar with one readable line per log (not the raw dict
     TRL logs); otherwise one plain line per log on stderr. Replaces transformers' Progress/PrinterCallback."""
@@ -65,13 +70,13 @@ def progress_callback(terminal: bool) -> Any:
     class ReadableProgress(ProgressCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
                    **kwargs: Any) -> None:
-            if logs and state.is_world_process_zero and self.training_bar is not None:
+            if _has_shown(logs) and state.is_world_process_zero and self.training_bar is not None:
                 self.training_bar.write(log_line(state.global_step, state.max_steps, logs))
 
     class PlainLines(TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
                    **kwargs: Any) -> None:
-            if logs and state.is_world_process_zero:
+            if _has_shown(logs) and state.is_world_process_zero:
                 print(log_line(state.global_step, state.max_steps, logs), file=sys.stderr, flush=True)
 
     return ReadableProgress() if terminal else PlainLines()

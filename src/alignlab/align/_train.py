@@ -12,6 +12,7 @@ import difflib
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,7 +101,12 @@ def trainer_config(recipe: Recipe, output_dir: Path, *, progress: bool = True) -
     # and use_cpu, which makes `accelerate launch` processes one CPU group (gloo) instead of independent runs.
     values: dict[str, Any] = {"report_to": "none", "seed": recipe.seed, "disable_tqdm": not progress}
     if not _has_accelerator():
-        values.update(bf16=False, gradient_checkpointing=False, use_cpu=True)
+        values.update(bf16=False, use_cpu=True)
+        if not {"gradient_checkpointing", "activation_checkpointing"} & set(recipe.trainer):
+            # transformers 5 renamed the option; the old name (TRL's default) warns on every run
+            names = {f.name for f in dataclasses.fields(config_cls)}
+            values["activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"] \
+                = False
     if recipe.data.eval_path:
         values["eval_strategy"] = "steps"
     values.update(recipe.trainer)
@@ -258,11 +264,9 @@ def _save_merged(recipe: Recipe, source: Path, adapter_dir: Path, model_dir: Pat
 
 
 @contextmanager
-def _quiet(on: bool) -> Iterator[None]:
-    """Without progress bars from transformers (weight loading) and datasets (tokenizing) while ``on``."""
-    if not on:
-        yield
-        return
+def _quiet() -> Iterator[None]:
+    """Without third-party progress bars (transformers' weight loading and shard writing, datasets' tokenizing)
+    and their libraries' deprecation notices about each other: training shows alignlab's own step lines."""
     import datasets
     from transformers.utils import logging
 
@@ -270,7 +274,9 @@ def _quiet(on: bool) -> Iterator[None]:
     logging.disable_progress_bar()
     datasets.disable_progress_bars()
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
+            yield
     finally:
         if bars[0]:
             logging.enable_progress_bar()
@@ -303,7 +309,7 @@ def train(recipe: Recipe, *, output_dir: str | Path | None = None, reward_funcs:
         else:
             _drop_metrics_after(metrics_path, int(Path(checkpoint).name.rpartition("-")[2]))
 
-    with _quiet(not progress):
+    with _quiet():
         trainer = build_trainer(recipe, out, reward_funcs=reward_funcs, progress=progress,
                                 callbacks=[metrics_callback(metrics_path), *(callbacks or [])])
         from transformers import PrinterCallback, ProgressCallback
