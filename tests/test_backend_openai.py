@@ -209,7 +209,9 @@ def test_unreachable_server_is_one_counted_cause(serve: Serve) -> None:
     assert api.info().extra["reachable"] is False
 
 
-def test_concurrency_16_is_at_least_8x_faster_than_1(serve: Serve) -> None:
+def test_concurrency_16_is_at_least_4x_faster_than_1(serve: Serve) -> None:
+    """32 requests of 0.2 s each: 6.4 s one at a time, ideally 0.4 s sixteen at a time (16x). Requests serialised
+    anywhere (a lock, one connection) give at most 2x; 4x leaves room for a loaded 2-core machine's scheduling."""
     url = serve("slow", delay=0.2)
     timings = {}
     for concurrency in (1, 16):
@@ -220,7 +222,7 @@ def test_concurrency_16_is_at_least_8x_faster_than_1(serve: Serve) -> None:
     speedup = timings[1] / timings[16]
     print(f"concurrency 1: {timings[1]:.2f}s, 16: {timings[16]:.2f}s, speedup {speedup:.1f}x")
     assert server_stats(url)["max_in_flight"] == 16
-    assert speedup >= 8, timings
+    assert speedup >= 4, timings
 
 
 # ---- log-likelihood ----------------------------------------------------------------------------------------
