@@ -126,7 +126,7 @@ class PrefixStore:
 
 
 def _context_batches(forward: Forward, contexts: Sequence[tuple[int, ...]], *, batch_size: int, pad_id: int,
-                     share_prefix: bool, store: PrefixStore | None = None,
+                     share_prefix: bool, store: PrefixStore,
                      ) -> Iterator[tuple[list[tuple[int, ...]], torch.Tensor, Any, torch.Tensor]]:
     """Run every context; yield ``(contexts, last logits (C, V), KV cache, attention mask (C, T))`` per batch.
 
@@ -141,12 +141,7 @@ def _context_batches(forward: Forward, contexts: Sequence[tuple[int, ...]], *, b
         members = sorted(members, key=len, reverse=True)  # longest first: padding is small and OOM shows early
         prefix_cache = None
         if shared:
-            if store is not None:
-                prefix_cache = store.get(forward, members[0][:shared])
-            else:
-                prefix = torch.tensor([members[0][:shared]], device=device)
-                ones = torch.ones_like(prefix)
-                _, prefix_cache = forward(prefix, ones, torch.arange(shared, device=device)[None], keep=1)
+            prefix_cache = store.get(forward, members[0][:shared])
         for start in range(0, len(members), batch_size):
             chunk = members[start:start + batch_size]
             if not shared:
@@ -164,7 +159,8 @@ def _context_batches(forward: Forward, contexts: Sequence[tuple[int, ...]], *, b
 def score_shared(forward: Forward, pairs: Sequence[Pair], *, batch_size: int, pad_id: int,
                  share_prefix: bool = True, store: PrefixStore | None = None) -> list[Score]:
     """Score every pair, running each distinct context once (and a prefix shared by contexts once, with
-    ``share_prefix``; with a ``store``, once across calls). Results in input order."""
+    ``share_prefix``; with a ``store`` kept by the caller, once across calls). Results in input order."""
+    store = store if store is not None else PrefixStore(forward.model)
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, p in enumerate(pairs):
         groups.setdefault(p.ctx, []).append(i)
@@ -181,11 +177,15 @@ def score_shared(forward: Forward, pairs: Sequence[Pair], *, batch_size: int, pa
             if len(pairs[i].cont) > 1:
                 longer.setdefault(c, []).append(i)
         for rows in _tree_batches(longer, pairs, batch_size):
-            _score_trees(forward, rows, pairs, first, cache, mask, pad_id, results)
+            _score_trees(forward, rows, longer, pairs, first, cache, mask, pad_id, results)
     return [r for r in results if r is not None]
 
 
-def _continuation_tree(conts: Sequence[tuple[int, ...]]) -> tuple[list[int], list[int], dict[tuple[int, ...], int]]:
+Tree = tuple[list[int], list[int], dict[tuple[int, ...], int]]
+"""(token per node, parent per node, node of each prefix) of one context's continuations."""
+
+
+def _continuation_tree(conts: Sequence[tuple[int, ...]]) -> Tree:
     """The prefix tree of the continuations' fed tokens (every proper prefix, the last token is only predicted):
     ``(token per node, parent per node (-1: the context), node of each prefix)``, parents before children."""
     tokens: list[int] = []
@@ -204,35 +204,28 @@ def _continuation_tree(conts: Sequence[tuple[int, ...]]) -> tuple[list[int], lis
 MIN_ROW_FILL = 0.75
 """A tree joins a batch only if it fills at least this share of the batch's widest row (less padding computed)."""
 
-
-def _similar_lengths(items: Sequence[Any], sizes: Sequence[int], batch_size: int) -> Iterator[list[Any]]:
-    """``items`` (sorted by ``sizes``, largest first) in batches of at most ``batch_size``; a batch ends early
-    where the next item would fill less than ``MIN_ROW_FILL`` of its widest row, so little padding is computed."""
-    batch: list[Any] = []
+def _tree_batches(by_ctx: dict[int, list[int]], pairs: Sequence[Pair],
+                  batch_size: int) -> Iterator[list[tuple[int, Tree]]]:
+    """Each context's continuation tree, grouped into forwards of at most ``batch_size`` rows, largest first; a
+    batch ends early where the next tree would fill less than ``MIN_ROW_FILL`` of its widest row."""
+    trees = {c: _continuation_tree(sorted({pairs[i].cont for i in members})) for c, members in by_ctx.items()}
+    batch: list[tuple[int, Tree]] = []
     width = 0
-    for item, size in zip(items, sizes, strict=True):
+    for c in sorted(trees, key=lambda c: -len(trees[c][0])):
+        size = len(trees[c][0])
         if batch and (len(batch) == batch_size or size < MIN_ROW_FILL * width):
             yield batch
             batch = []
         if not batch:
             width = size
-        batch.append(item)
+        batch.append((c, trees[c]))
     if batch:
         yield batch
 
 
-def _tree_batches(by_ctx: dict[int, list[int]], pairs: Sequence[Pair],
-                  batch_size: int) -> Iterator[dict[int, list[int]]]:
-    """Contexts' continuation trees grouped into forwards of at most ``batch_size`` rows of similar size."""
-    size = {c: len({pairs[i].cont[:k] for i in members for k in range(1, len(pairs[i].cont))})
-            for c, members in by_ctx.items()}
-    order = sorted(by_ctx, key=lambda c: -size[c])
-    for batch in _similar_lengths(order, [size[c] for c in order], batch_size):
-        yield {c: by_ctx[c] for c in batch}
-
-
-def _score_trees(forward: Forward, by_ctx: dict[int, list[int]], pairs: Sequence[Pair], first: torch.Tensor,
-                 cache: Any, mask: torch.Tensor, pad_id: int, results: list[Score | None]) -> None:
+def _score_trees(forward: Forward, rows: list[tuple[int, Tree]], by_ctx: dict[int, list[int]],
+                 pairs: Sequence[Pair], first: torch.Tensor, cache: Any, mask: torch.Tensor, pad_id: int,
+                 results: list[Score | None]) -> None:
     """Score multi-token continuations with one forward: each context's continuations are laid out as a prefix
     tree in one row on top of the context's cache, every node attending to the context and its own ancestors.
 
@@ -242,8 +235,8 @@ def _score_trees(forward: Forward, by_ctx: dict[int, list[int]], pairs: Sequence
     which both the eager and the SDPA attention of transformers accept.
     """
     device = forward.device
-    ctx_rows = list(by_ctx)
-    trees = [_continuation_tree(sorted({pairs[i].cont for i in by_ctx[c]})) for c in ctx_rows]
+    ctx_rows = [c for c, _ in rows]
+    trees = [tree for _, tree in rows]
     width = max(len(tokens) for tokens, _, _ in trees)
     n_rows, ctx_width = len(ctx_rows), mask.shape[1]
     ids = torch.full((n_rows, width), pad_id, dtype=torch.long)
