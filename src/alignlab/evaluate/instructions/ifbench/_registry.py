@@ -9,10 +9,10 @@ never passed or failed); the datasheet (suites/data/ifbench.md) gives the reason
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from alignlab.evaluate.instructions.ifeval import Instruction
+from alignlab.evaluate.instructions.ifeval import Instruction, checker_decorator
 from alignlab.registry import Registry
 
 CONSTRAINTS: Registry[Instruction] = Registry("IFBench constraint", [
@@ -30,15 +30,8 @@ UNSUPPORTED: dict[str, str] = {
 }
 
 
-def constraint(constraint_id: str, description: str, **params: type) -> Callable[[Callable[..., bool]],
-                                                                                 Callable[..., bool]]:
-    """Register ``check(response, **params) -> bool`` as the checker of IFBench's ``constraint_id``."""
-
-    def deco(fn: Callable[..., bool]) -> Callable[..., bool]:
-        CONSTRAINTS.add(constraint_id, Instruction(constraint_id, fn, dict(params), description))
-        return fn
-
-    return deco
+constraint = checker_decorator(CONSTRAINTS)
+"""Register ``check(response, **params) -> bool`` as the checker of an IFBench constraint id."""
 
 
 def constraints() -> dict[str, Instruction]:

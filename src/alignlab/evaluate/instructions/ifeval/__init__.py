@@ -1,7 +1,13 @@
 """IFEval-compatible verifiable instruction following: 25 checkers, strict/loose scoring, suites and file scoring."""
 
 from alignlab.evaluate.instructions.ifeval._data import IFEvalPrompt, parse_prompts, read_prompts
-from alignlab.evaluate.instructions.ifeval._registry import Instruction, follows, get_instruction, instructions
+from alignlab.evaluate.instructions.ifeval._registry import (
+    Instruction,
+    checker_decorator,
+    follows,
+    get_instruction,
+    instructions,
+)
 from alignlab.evaluate.instructions.ifeval._util import count_words, split_sentences
 from alignlab.evaluate.instructions.ifeval.scoring import (
     HEADLINE,
@@ -22,6 +28,7 @@ __all__ = [
     "PromptResult",
     "count_words",
     "follows",
+    "checker_decorator",
     "get_instruction",
     "ifeval_metrics",
     "instructions",

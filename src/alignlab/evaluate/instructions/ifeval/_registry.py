@@ -77,15 +77,26 @@ _extra_checks: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
-def instruction(instruction_id: str, description: str, **params: type) -> Callable[[Callable[..., bool]],
-                                                                                   Callable[..., bool]]:
-    """Register ``check(response, **params) -> bool`` as the checker of ``instruction_id``."""
+Register = Callable[..., Callable[[Callable[..., bool]], Callable[..., bool]]]
 
-    def deco(fn: Callable[..., bool]) -> Callable[..., bool]:
-        INSTRUCTIONS.add(instruction_id, Instruction(instruction_id, fn, dict(params), description))
-        return fn
 
-    return deco
+def checker_decorator(registry: Registry[Instruction]) -> Register:
+    """``decorator(id, description, **params)`` registering ``check(response, **params) -> bool`` in
+    ``registry`` (IFEval's instructions here; IFBench's constraints keep a registry of their own)."""
+
+    def register(checker_id: str, description: str, **params: type) -> Callable[[Callable[..., bool]],
+                                                                                Callable[..., bool]]:
+        def deco(fn: Callable[..., bool]) -> Callable[..., bool]:
+            registry.add(checker_id, Instruction(checker_id, fn, dict(params), description))
+            return fn
+
+        return deco
+
+    return register
+
+
+instruction = checker_decorator(INSTRUCTIONS)
+"""Register ``check(response, **params) -> bool`` as the checker of an IFEval instruction id."""
 
 
 def instructions() -> dict[str, Instruction]:
