@@ -2,21 +2,22 @@
 
 One-stream decoding feeds one token per ``llama_decode`` call, which pays llama.cpp's per-call costs (a graph of
 ~500 operations, a thread barrier after each, the weights streamed from memory) for one token. Here up to ``n_seq``
-requests decode side by side in a second llama.cpp context of the same model; each step feeds every live
-sequence's last token, plus the pending prompt tokens of newly admitted requests, in one batch (continuous
-batching, as llama.cpp's server does): a finished request's slot takes the next request at once, so slots do not
-idle while others finish. A slot keeps its cells after a request ends, and the next request in that slot reuses
-the longest prefix it shares with them (the chat template's start and system prompt), as llama.cpp's server
-does with ``cache_prompt``.
+requests decode side by side in a second llama.cpp context of the same model, each in its own KV stream
+(``kv_unified=False``) whose cells hold its positions 0..n in order, as in the one-stream context. A finished
+request's slot takes the next request at once (continuous batching, as llama.cpp's server does).
 
-Each sequence has its own KV stream (``kv_unified=False``), sized for the call's longest request, so its cells
-hold its positions 0..n in order as in the one-stream context. With one unified KV pool (this module's first
-version) the same prompts' cells sat at other offsets among other sequences' cells and 3 of 6 texts branched off
-one-stream decoding within 24 tokens; with streams, most texts equal one-stream decoding's (bench/generation.py
-counts them). Not all: how a step's tokens are split into llama.cpp micro-batches (equal tokens per sequence,
-consecutive sequence ids) depends on what else is live, and where the two likeliest tokens are near-tied that
-rounding can flip the pick (seen on "What is 2 + 2?" in tests/test_backend_llamacpp.py). With one sequence the
-texts are exactly create_completion's, prefix reuse included (tested).
+A request's text does not depend on which others share its steps: a new request's prompt is decoded alone (in
+``n_batch`` chunks, as ``create_completion`` does), and a decoding step feeds exactly one token per sequence, from
+sequence 0 up to the highest live one (an idle sequence below it gets a placeholder whose output is not read, so
+the ids stay consecutive and llama.cpp keeps the step in one micro-batch). This module's earlier scheduler fed new
+prompts in the same batch as other sequences' decoding tokens; llama.cpp then split the batch into micro-batches
+that depended on what else was live, and 3 of 32 texts branched off one-stream decoding at near-ties
+(bench/generation.py, 2026-12-06). Now every text equals one-stream decoding's (bench/generation.py counts them
+on the whole suite; the test compares three compositions of the same requests). A request starts in an emptied
+sequence, so its cells hold positions 0..n at the same offsets as in a fresh one-stream context: keeping the cells
+of a prefix shared with the slot's previous request (the chat template's start) put the new tokens at other cell
+offsets, and that alone flipped a near-tie ("Why is the sky blue?", in the test); the prefix costs one prefill
+chunk to recompute.
 
 The scheduler is written by hand: llama-cpp-python exposes llama.cpp's batch and memory calls but no batched
 ``create_completion``. Stopping follows ``Llama.create_completion`` step for step (end-of-generation token, the
@@ -77,7 +78,6 @@ class BatchDecoder:
         self.n_ctx_seq = 0  # cells per sequence in the current context (none made yet)
         self.ctx: Any = None
         self.batch: Any = None
-        self._cached: list[list[int]] = [[] for _ in range(self.n_seq)]  # tokens in each sequence's cells
 
     def _ensure_context(self, need: int) -> None:
         """A context whose every sequence holds ``need`` cells (rounded up to llama.cpp's 256-cell padding)."""
@@ -96,7 +96,6 @@ class BatchDecoder:
         self.ctx = _internals.LlamaContext(model=self.llm._model, params=params, verbose=False)
         self.batch = _internals.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1, verbose=False)
         self.n_ctx_seq = need
-        self._cached = [[] for _ in range(self.n_seq)]
 
     def close(self) -> None:
         if self.ctx is not None:
@@ -111,71 +110,69 @@ class BatchDecoder:
         self._ensure_context(max(len(r.prompt) + r.max_new for r in rows))
         outs: list[GreedyOut | None] = [None] * len(rows)
         queue = list(range(len(rows)))[::-1]  # pop() takes them in order
-        free = list(range(self.n_seq))[::-1]  # pop() takes the lowest sequence id: live ids stay consecutive
-        live: list[_Slot] = []
+        slots: list[_Slot | None] = [None] * self.n_seq
         try:
-            while queue or live:
-                while queue and free:
-                    live.append(self._admit(queue.pop(), rows, free.pop()))
-                self._step(live)
-                still: list[_Slot] = []
-                for slot in live:
-                    if slot.out_index < 0:  # prompt not fully fed yet
-                        still.append(slot)
+            while True:
+                for seq in range(self.n_seq):
+                    while slots[seq] is None and queue:  # a request may end on its first token
+                        slot = self._admit(queue.pop(), rows, seq)
+                        done = self._advance(slot, rows[slot.row], self._argmax(slot.out_index))
+                        if done is None:
+                            slots[seq] = slot
+                        else:
+                            outs[slot.row] = done
+                if all(slot is None for slot in slots):
+                    break
+                self._step(slots)
+                for seq, slot in enumerate(slots):
+                    if slot is None:
                         continue
-                    done = self._advance(slot, rows[slot.row], self._argmax(slot.out_index))
-                    if done is None:
-                        still.append(slot)
-                        continue
-                    outs[slot.row] = done
-                    free.append(slot.seq)
-                    free.sort(reverse=True)
-                live = still
+                    done = self._advance(slot, rows[slot.row], self._argmax(seq))
+                    if done is not None:
+                        outs[slot.row] = done
+                        slots[seq] = None
         except BaseException:
             self.ctx.kv_cache_clear()  # a failed or interrupted step leaves cells nobody tracks
-            self._cached = [[] for _ in range(self.n_seq)]
             raise
         return [o for o in outs if o is not None]
 
-    def _admit(self, i: int, rows: Sequence[GreedyRow], seq: int) -> _Slot:
-        """Start row ``i`` in sequence ``seq``, keeping the cells of the longest prefix it shares with what that
-        sequence holds (the chat template's start, a shared system prompt): those tokens are not decoded again."""
-        prompt = rows[i].prompt
-        cached = self._cached[seq]
-        keep = 0
-        for a, b in zip(cached, prompt[:-1], strict=False):  # decode at least one token: its logits are needed
-            if a != b:
-                break
-            keep += 1
-        self.ctx.kv_cache_seq_rm(seq, keep, -1)
-        del cached[keep:]
-        return _Slot(row=i, seq=seq, pending=list(prompt[keep:]), n_past=keep)
-
-    def _step(self, live: list[_Slot]) -> None:
-        """Feed live slots' pending tokens in one ``llama_decode``, in sequence order: llama.cpp splits a batch
-        over separate KV streams into micro-batches of consecutive sequence ids with equal token counts, so all
-        decoding slots (one token each) go in one micro-batch and a new prompt's remaining tokens in the next."""
+    def _fill(self, n: int, token: int, pos: int, seq: int, logits: bool) -> None:
         b = self.batch.batch
-        n = 0
-        for slot in sorted(live, key=lambda s: s.seq):
-            slot.out_index = -1
-            take = min(len(slot.pending), self.n_batch - n)
-            if take <= 0:
+        b.token[n] = token
+        b.pos[n] = pos
+        b.n_seq_id[n] = 1
+        b.seq_id[n][0] = seq
+        b.logits[n] = logits
+
+    def _admit(self, i: int, rows: Sequence[GreedyRow], seq: int) -> _Slot:
+        """Start row ``i`` in the emptied sequence ``seq`` and decode its prompt alone; ``out_index`` is then the
+        batch row whose logits pick its first token."""
+        prompt = rows[i].prompt
+        self.ctx.kv_cache_seq_rm(seq, 0, -1)
+        slot = _Slot(row=i, seq=seq, pending=[])
+        for start in range(0, len(prompt), self.n_batch):
+            chunk = prompt[start:start + self.n_batch]
+            for k, token in enumerate(chunk):
+                self._fill(k, token, slot.n_past + k, seq, logits=False)
+            self.batch.batch.logits[len(chunk) - 1] = True
+            self.batch.batch.n_tokens = len(chunk)
+            self.ctx.decode(self.batch)
+            slot.n_past += len(chunk)
+            slot.out_index = len(chunk) - 1
+        return slot
+
+    def _step(self, slots: list[_Slot | None]) -> None:
+        """One token per sequence up to the highest live one, in sequence order, in one ``llama_decode``; an idle
+        sequence below it is emptied and gets a placeholder at position 0."""
+        top = max(seq for seq, slot in enumerate(slots) if slot is not None) + 1
+        for seq, slot in enumerate(slots[:top]):
+            if slot is None:
+                self.ctx.kv_cache_seq_rm(seq, 0, -1)
+                self._fill(seq, 0, 0, seq, logits=False)
                 continue
-            for k in range(take):
-                b.token[n] = slot.pending[k]
-                b.pos[n] = slot.n_past + k
-                b.n_seq_id[n] = 1
-                b.seq_id[n][0] = slot.seq
-                b.logits[n] = False
-                n += 1
-            slot.n_past += take
-            self._cached[slot.seq].extend(slot.pending[:take])
-            del slot.pending[:take]
-            if not slot.pending:  # its last pending token: its logits pick the next token
-                b.logits[n - 1] = True
-                slot.out_index = n - 1
-        b.n_tokens = n
+            self._fill(seq, slot.pending.pop(), slot.n_past, seq, logits=True)
+            slot.n_past += 1
+        self.batch.batch.n_tokens = top
         self.ctx.decode(self.batch)
 
     def _argmax(self, index: int) -> int:

@@ -27,6 +27,9 @@ from alignlab.models._weights import file_sha256
 from alignlab.models.provenance import Provenance, torch_build
 
 ENGINES = ("auto", "llamacpp", "hf")
+PARALLEL = 8
+"""Greedy sequences the default model decodes per llama.cpp batch (alignlab.models.llamacpp): same texts as one at
+a time, fewer CPU-seconds per token (bench/generation.py); its KV cells are a few MB per slot."""
 
 
 def default_gguf() -> Path:
@@ -59,7 +62,7 @@ class DefaultModelAPI(ModelAPI):
     """SmolLM2-135M-Instruct: llama.cpp (or transformers) generates, transformers scores."""
 
     def __init__(self, *, engine: str = "auto", batch_size: int = 8, shared_context: bool = True,
-                 n_parallel: int = 1) -> None:
+                 n_parallel: int = PARALLEL) -> None:
         if engine not in ENGINES:
             raise ModelSpecError(f"default: unknown engine {engine!r}", hint=f"use {', '.join(ENGINES)}")
         self.gguf = default_gguf()
@@ -130,7 +133,7 @@ class DefaultModelAPI(ModelAPI):
 
 def create(target: str = "", **options: Any) -> DefaultModelAPI:
     """``default``; options: engine (auto, llamacpp, hf), batch_size, shared_context, n_parallel (llama.cpp greedy
-    sequences decoded at once, default 1; opt-in, see alignlab.models.llamacpp)."""
+    sequences decoded at once, default ``PARALLEL``; texts equal one-stream decoding's)."""
     if target:
         raise ModelSpecError(f"default takes no target, got {target!r}", hint="write just: default")
     unknown = sorted(set(options) - {"engine", "batch_size", "shared_context", "n_parallel"})

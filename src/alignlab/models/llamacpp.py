@@ -99,14 +99,13 @@ def safe_load_defaults() -> Iterator[None]:
 
 
 class LlamaCppModelAPI(ModelAPI):
-    """One ``llama_cpp.Llama`` on all CPU cores; greedy requests decode ``n_parallel`` at a time (default one).
+    """One ``llama_cpp.Llama`` on all CPU cores; greedy requests decode ``n_parallel`` at a time (default one:
+    each slot holds KV cells for its request, which for a large model is memory a user should choose to spend).
 
     ``n_parallel > 1`` (alignlab.models._llamacpp_batch) decodes several greedy sequences per llama.cpp batch at
-    fewer CPU-seconds per token (bench/generation.py). Its texts equal one-stream decoding's for most prompts but
-    not all: where the two likeliest tokens are near-tied, the batch's composition (which other requests share a
-    step, how a prompt is split across micro-batches) can flip the pick, so a text may change with the other
-    requests of a call (e.g. when some come from the response cache). Suites need reproducible texts, hence it is
-    opt-in. Sampled requests always run one at a time, so their seeds keep their texts.
+    fewer CPU-seconds per token; every step has one shape whatever else is live, so the texts equal one-stream
+    decoding's (bench/generation.py counts them; ``n_parallel=1`` is ``create_completion``, one request after
+    another). Sampled requests always run one at a time, so their seeds keep their texts.
     """
 
     def __init__(
@@ -374,6 +373,6 @@ def _score(logits: np.ndarray, cont: Sequence[int]) -> LoglikelihoodResult:
 
 
 def create(target: str, **options: Any) -> LlamaCppModelAPI:
-    """``llamacpp:PATH``; options: n_ctx, n_threads, n_batch, n_parallel (greedy sequences decoded at once;
-    default 1: one at a time)."""
+    """``llamacpp:PATH``; options: n_ctx, n_threads, n_batch, n_parallel (greedy sequences decoded at once,
+    same texts; default 1: ``create_completion``, one request at a time)."""
     return LlamaCppModelAPI(target, **options)
