@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--paraphrases", action="store_true")
     ap.add_argument("--bootstrap", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--cache", default=None,
+                    help="response cache file (default: the user's; a new file gives a cold-cache wall time)")
     args = ap.parse_args()
     lines: list[str] = []
     for name in args.suite or ["values/schwartz", "values/moral-foundations"]:
@@ -64,7 +66,7 @@ def instrument(name: str, args: argparse.Namespace) -> list[str]:
     n_items = len({s.metadata["item"] for s in suite.samples})
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
-    with load_model("default") as model:
+    with load_model("default", cache=args.cache or True) as model:
         res = run_eval(model, [suite], Path(args.out) / prefix, batch_size=args.batch_size, show_progress=True)
     wall = time.perf_counter() - t0
     load_after = os.getloadavg()[0]
@@ -85,9 +87,10 @@ def instrument(name: str, args: argparse.Namespace) -> list[str]:
         f"95% CIs: paired percentile bootstrap over items within each value ({args.bootstrap} rounds). Detected = "
         "CI above 0.",
         "",
-        f"Wall time {wall / 60:.1f} min for {res['run']['model_calls']} model calls (cache misses) on a shared "
-        f"machine: load average {load_before:.1f} at the start and {load_after:.1f} at the end on "
-        f"{os.cpu_count()} cores, i.e. this run had a fraction of a core; the figure says nothing about speed.",
+        f"Wall time {wall / 60:.1f} min for {res['run']['model_calls']} model calls (cache misses); load average "
+        f"{load_before:.1f} at the start and {load_after:.1f} at the end on {os.cpu_count()} cores"
+        + (" (a shared machine: the time says nothing about speed)." if max(load_before, load_after)
+           > (os.cpu_count() or 1) else "."),
         "",
         f"**Verdict**: {detected} of {len(personas.personas)} induced priorities detected "
         f"(share {det.get('value', 0):.2f}, Wilson CI [{det['ci'][0]:.2f}, {det['ci'][1]:.2f}]). "
