@@ -7,12 +7,14 @@ Generation suites (HarmBench, StrongREJECT) are answered greedily, cut at ``--ma
 offline rule-based refusal classifier; no judge (the default model as its own StrongREJECT judge would be a
 135M model grading itself, so the rubric score is left for a run with ``--judge``). Log-likelihood suites go
 through the hf backend's batched scoring. The section is rewritten after each suite, so a run cut short leaves
-the suites it finished, and says which are missing.
+the suites it finished, and says which are missing. Each suite's table is also kept under ``--out``
+(``parts/``), so a later run of some suites (``--suites a,b``) rewrites theirs and keeps the others'.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -87,6 +89,26 @@ def table(name: str, res: dict[str, Any], seconds: float, load: tuple[float, flo
     return "\n".join(rows) + "\n"
 
 
+def compose(header: str, store: Path) -> str:
+    """The section: every suite's stored table in SUITES order, then the suites with none (or only a subset)."""
+    parts, missing, partial = [], [], []
+    for name in SUITES:
+        f = store / f"{name.replace('/', '_')}.json"
+        if not f.is_file():
+            missing.append(name)
+            continue
+        stored = json.loads(f.read_text())
+        parts.append(stored["text"])
+        if not stored["full"]:
+            partial.append(name)
+    tail = ""
+    if missing:
+        tail += f"\n_Not run yet at any size: {', '.join(missing)}._\n"
+    if partial:
+        tail += f"\n_Run on a spread subset only (full size still owed): {', '.join(partial)}._\n"
+    return header + "\n" + "\n".join(parts) + tail
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
@@ -106,20 +128,18 @@ def main() -> None:
     model = load_model("default", engine="hf", batch_size=args.batch_size, cache=False)
     header = (f"Default model (SmolLM2-135M-Instruct, hf backend, CPU; loaded in {time.perf_counter() - t0:.0f} s), "
               f"every public Level-3 suite from `--data-dir` (the pinned files of `alignlab.data.public_sources()`), "
-              + ("at full size. " if not (args.limit or args.limit_generate) else
-                 f"**not at full size**: a spread subset of about {args.limit or 'all'} items per log-likelihood "
-                 f"suite and {args.limit_generate or 'all'} prompts per generation suite (the 2-core machine was "
-                 "too loaded for full runs before the deadline; each suite says its share). ")
+              + "at full size unless a suite says it ran a spread subset. "
               + f"HarmBench and StrongREJECT: greedy answers cut at {args.max_tokens} tokens (the suites' "
               "default is 128; the refusal rules read a reply's opening, so a short cut can miss only a late "
               "refusal), labelled by alignlab's rule-based refusal classifier; **no judge**, so StrongREJECT's "
               "rubric score is not reported (the default model grading itself would be a 135M judge; `alignlab "
               "eval --judge SPEC` gives it). ETHICS and persona: log-likelihood of the answers, batches of "
               f"{args.batch_size}. Refusal rates have no chance level (refusing everything scores 1). Wall times "
-              "are on the shared 2-core machine with other jobs running (load averages per suite), so they are "
-              "not comparable across runs. 95% CIs: Wilson for rates.\n")
-    parts: list[str] = []
-    for i, name in enumerate(names):
+              "are per suite, with the load average before and after it (above 2 on 2 cores: the machine was "
+              "shared and the time is inflated). 95% CIs: Wilson for rates.\n")
+    store = Path(args.out) / "parts"
+    store.mkdir(parents=True, exist_ok=True)
+    for name in names:
         params: dict[str, Any] = {"max_tokens": args.max_tokens} if name in SHOWN and "ethics" not in name else {}
         suite = build_suite(name, **params)
         limit = args.limit_generate if "generate" in suite.requires else args.limit
@@ -130,12 +150,14 @@ def main() -> None:
         res = run_eval(model, [suite], Path(args.out) / name.replace("/", "_"), show_progress=True,
                        batch_size=args.batch_size)["suites"][name]
         seconds = time.perf_counter() - t1
-        if len(suite.samples) < full:
-            parts.append(f"_{name}: a spread subset, {len(suite.samples)} of {full} items (not full size)._\n")
-        parts.append(table(name, res, seconds, (load_before, os.getloadavg()[0]), model.model_calls - calls))
-        pending = names[i + 1:]
-        note = f"\n_Not run in this section (the run was stopped first): {', '.join(pending)}._\n" if pending else ""
-        write_section("level3-public", header + "\n" + "\n".join(parts) + note)
+        part = (f"_{name}: a spread subset, {len(suite.samples)} of {full} items (not full size)._\n"
+                if len(suite.samples) < full else "")
+        part += table(name, res, seconds, (load_before, os.getloadavg()[0]), model.model_calls - calls)
+        part += (f"\nRun by `python bench/level3_public.py {' '.join(sys.argv[1:])}` on "
+                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
+        full_size = len(suite.samples) == full
+        (store / f"{name.replace('/', '_')}.json").write_text(json.dumps({"text": part, "full": full_size}))
+        write_section("level3-public", compose(header, store))
     model.close()
 
 
