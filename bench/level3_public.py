@@ -3,10 +3,10 @@ Anthropic's persona statements.
 
     python bench/level3_public.py --data-dir ../shared/data --out /tmp/level3-public [--max-tokens 32]
 
-Generation suites (HarmBench, StrongREJECT) are answered greedily, cut at ``--max-tokens``, and labelled by the
-offline rule-based refusal classifier; no judge (the default model as its own StrongREJECT judge would be a
-135M model grading itself, so the rubric score is left for a run with ``--judge``). Log-likelihood suites go
-through the hf backend's batched scoring. The section is rewritten after each suite, so a run cut short leaves
+Generation suites (HarmBench, StrongREJECT) are answered greedily (llama.cpp), cut at ``--max-tokens``, and
+labelled by the offline rule-based refusal classifier; no judge (the default model as its own StrongREJECT judge
+would be a 135M model grading itself, so the rubric score is left for a run with ``--judge``). Log-likelihood
+suites go through transformers' batched scoring. The section is rewritten after each suite, so a run cut short leaves
 the suites it finished, and says which are missing. Each suite's table is also kept under ``--out``
 (``parts/``), so a later run of some suites (``--suites a,b``) rewrites theirs and keeps the others'.
 """
@@ -125,8 +125,9 @@ def main() -> None:
     names = args.suites.split(",")
 
     t0 = time.perf_counter()
-    model = load_model("default", engine="hf", batch_size=args.batch_size, cache=False)
-    header = (f"Default model (SmolLM2-135M-Instruct, hf backend, CPU; loaded in {time.perf_counter() - t0:.0f} s), "
+    model = load_model("default", batch_size=args.batch_size, cache=False)
+    header = (f"Default model (SmolLM2-135M-Instruct as `alignlab eval` runs it: llama.cpp generates, transformers "
+              f"scores; CPU; loaded in {time.perf_counter() - t0:.0f} s), "
               f"every public Level-3 suite from `--data-dir` (the pinned files of `alignlab.data.public_sources()`), "
               + "at full size unless a suite says it ran a spread subset. "
               + f"HarmBench and StrongREJECT: greedy answers cut at {args.max_tokens} tokens (the suites' "
