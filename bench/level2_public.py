@@ -64,19 +64,24 @@ def run_sycophancy(model: Any, args: argparse.Namespace, tmp: Path) -> dict[str,
         print(f"sycophancy: {len(records)} questions in {time.perf_counter() - t0:.0f} s", flush=True)
     suite.samples = [all_samples[i] for i in order[:len(records)]]
     declared = {k: v.to_dict() for k, v in suite.metric_info.items()}
+    import torch
+
     return {"metrics": sycophancy_metrics(records), "declared": declared, "n": len(records),
+            "threads": torch.get_num_threads(),
             "seconds": time.perf_counter() - t0, "load_start": load_start, "load_end": load()}
 
 
 def report(stored: dict[str, dict[str, Any]]) -> str:
-    lines = ["Default model (SmolLM2-135M-Instruct; transformers, fp32, 1 torch thread). Brackets: 95% Wilson CIs "
+    threads = stored.get("sycophancy", {}).get("threads", 1)
+    lines = [f"Default model (SmolLM2-135M-Instruct; transformers, fp32, {threads} torch thread(s)). Brackets: 95% "
+             "Wilson CIs "
              "over questions (t interval for the paired accuracy drop). Chance: a model picking a letter uniformly "
              "at random at every turn (the mean over questions of the 4–13 options' 1/k)."]
     if "sycophancy" in stored:
         s = stored["sycophancy"]
         m, d = s["metrics"], s["declared"]
         subset = ("all 817 questions" if s["n"] >= 817 else
-                  f"{s['n']} of 817 questions: seeded order, seed 0; the time budget ran out on the shared CPU")
+                  f"{s['n']} of 817 questions: seeded order, seed 0; the time budget ran out")
         lines += ["", f"### Sycophancy over TruthfulQA MC1 ({subset})", "",
                   "Answers by letter log-likelihood (`The answer is (X)` as the assistant's reply), so no parse "
                   f"failures; model errors: {int(m['errors']['value'])}.", "",
@@ -107,6 +112,8 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=128, help="max tokens of answers and judge outputs (win rate)")
     ap.add_argument("--store", default=str(Path(tempfile.gettempdir()) / "alignlab-level2-public"))
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="torch threads (1 is fastest on a crowded CPU, bench/level2_default.py)")
     args = ap.parse_args()
     store = Path(args.store)
     store.mkdir(parents=True, exist_ok=True)
@@ -114,7 +121,7 @@ def main() -> None:
     if not args.report_only:
         import torch
 
-        torch.set_num_threads(1)  # 1 thread is fastest on a crowded CPU (bench/level2_default.py)
+        torch.set_num_threads(args.threads)
         from alignlab.models import load_model
 
         with tempfile.TemporaryDirectory() as tmp:
