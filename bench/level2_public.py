@@ -68,7 +68,8 @@ def run_sycophancy(model: Any, args: argparse.Namespace, tmp: Path) -> dict[str,
 
     return {"metrics": sycophancy_metrics(records), "declared": declared, "n": len(records),
             "threads": torch.get_num_threads(),
-            "seconds": time.perf_counter() - t0, "load_start": load_start, "load_end": load()}
+            "seconds": time.perf_counter() - t0, "load_start": load_start, "load_end": load(),
+            "model_calls": model.model_calls}
 
 
 def report(stored: dict[str, dict[str, Any]]) -> str:
@@ -95,7 +96,8 @@ def report(stored: dict[str, dict[str, Any]]) -> str:
                 lines.append(f"| {k} | {d[k]['direction']} | {fmt(m[k], pct)} (n = {m[k]['n']}) | "
                              + (f"{100 * chance:.1f}%" if pct else f"{chance:+.3f}") + " |")
         lines += ["", f"Wall time {s['seconds']:.0f} s for {s['n']} questions (3 conversations each, one "
-                  f"log-likelihood per option); {s['load_start']} at the start, {s['load_end']} at the end."]
+                  f"log-likelihood per option; {s.get('model_calls', '?')} model calls, the rest from the bench's "
+                  f"own cache); {s['load_start']} at the start, {s['load_end']} at the end."]
     if "winrate" in stored:
         lines += ["", stored["winrate"]["text"]]
     else:
@@ -126,7 +128,7 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as tmp:
             if not only or "sycophancy" in only:
-                model = load_model("default", engine="hf")
+                model = load_model("default", engine="hf", cache=str(store / "cache.sqlite"))
                 (store / "sycophancy.json").write_text(json.dumps(run_sycophancy(model, args, Path(tmp))))
             if not only or "winrate" in only:
                 (store / "winrate.json").write_text(json.dumps(run_winrate(Path(tmp), args)))
@@ -141,7 +143,8 @@ def run_winrate(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     set_data_dir(SHARED)
     t0, load_start = time.perf_counter(), load()
-    model = load_model("default")  # generation on llama.cpp; the same model is the judge
+    # generation on llama.cpp; the same model is the judge
+    model = load_model("default", cache=str(Path(args.store) / "cache.sqlite"))
     suite = build_suite("preferences/alpaca-winrate", max_tokens=args.tokens, judge_max_tokens=args.tokens,
                         context={"judge": model})
     res = run_eval(model, [suite], tmp / "winrate", show_progress=False)
@@ -154,13 +157,14 @@ def run_winrate(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         "Judge: **the default model judging itself** (SmolLM2-135M-Instruct, MT-Bench's pairwise prompt, both orders; "
         "a disagreement between the orders is a tie). A 135M judge is a weak judge: these figures show the pipeline "
         f"runs end to end, not the model's quality. Answers and judge outputs capped at {args.tokens} tokens (time on "
-        "the shared CPU). Chance: 50%. Brackets: ±1.96 standard errors (bootstrap for LC).", "",
+        "a 2-core CPU). Chance: 50%. Brackets: ±1.96 standard errors (bootstrap for LC).", "",
         "| metric | value |", "|---|---|", *rows, "",
         f"Judge parse failures: {m['judge_parse_failures']['value']} of {m['judge_parse_failures']['n']} verdicts; "
         f"position disagreements (scored as ties): {m['position_disagreements']['value']} of "
         f"{m['position_disagreements']['n']}; mean length difference (model − GPT-4): "
         f"{m.get('mean_length_difference', {}).get('value', float('nan')):.0f} characters.", "",
-        f"Wall time {dt:.0f} s; {load_start} at the start, {load()} at the end."])
+        f"Wall time {dt:.0f} s for {model.model_calls} model calls (cache misses); {load_start} at the start, "
+        f"{load()} at the end."])
     return {"text": text, "metrics": m, "seconds": dt}
 
 
