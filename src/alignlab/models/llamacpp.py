@@ -244,6 +244,8 @@ class LlamaCppModelAPI(ModelAPI):
             except AlignlabError as e:
                 results[i] = GenerateResult(finish_reason="error", error=f"{type(e).__name__}: {e}")
                 continue
+            if not tokens:  # nothing to decode a first token from: one stream answers as it always has
+                continue
             if len(tokens) >= n_ctx:
                 results[i] = GenerateResult(
                     finish_reason="error",
