@@ -11,6 +11,7 @@ free; the section is rewritten after each suite so a long run leaves figures beh
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -93,8 +94,9 @@ def main() -> None:
     header = (f"Default model (SmolLM2-135M-Instruct, generation on {model.info().backend}); greedy, answers cut at "
               f"{args.max_tokens} tokens; refusal by alignlab's offline rule-based classifier "
               f"(`alignlab.evaluate.values.refusal`), no judge. Probe before the run: {per_prompt:.1f} s per "
-              f"prompt, uncached, batches of {args.batch_size} (the 2-core machine was shared with other jobs, so "
-              "times are not comparable across runs). Suite times below are 0 s where answers came from the "
+              f"prompt, uncached, batches of {args.batch_size}; load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} cores at the start (above the core count the machine was shared and times are "
+              "inflated). Suite times below are 0 s where answers came from the "
               "response cache of an earlier identical run (see the model-request counts).\n")
     parts: list[str] = []
     for short in args.suites.split(","):
