@@ -72,6 +72,21 @@ def test_public_suites_declare_their_sources():
     assert all(src in known for srcs in suites.values() for src in srcs)
 
 
+def test_data_layer_alone_knows_every_public_source():
+    """A library user who never imports the suites still finds every public benchmark's source by name
+    (`alignlab.data.locate("alpaca-eval")`): no suite module registers a source the data layer lacks."""
+    import subprocess
+    import sys
+
+    code = ("from alignlab.data import public_sources\n"
+            "known = set(public_sources())\n"
+            "from alignlab.evaluate import public_suites\n"
+            "suites = public_suites()  # imports every built-in suite module\n"
+            "print(sorted(({s for srcs in suites.values() for s in srcs} | set(public_sources())) - known))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -106,3 +106,14 @@ PERSONA = {name: register_source(PublicSource(
     f"anthropic-persona/{name}", files=(f"anthropic_evals/persona/{name}.jsonl", f"evals/persona/{name}.jsonl"),
     url=f"https://github.com/anthropics/evals/blob/84fcc677e52e1902d696c32cd1a6b663e70d3993/persona/{name}.jsonl",
     license="CC-BY-4.0", rows=1000)) for name in PERSONAS}
+ALPACA_EVAL = register_source(PublicSource(
+    "alpaca-eval", files=("alpaca_eval/alpaca_eval.json", "alpaca-eval/alpaca_eval.json"),
+    hub="hf://tatsu-lab/alpaca_eval:alpaca_eval@eval", revision=None,
+    url="https://huggingface.co/datasets/tatsu-lab/alpaca_eval (no local copy here; hub copy unpinned, and its "
+        "loading script needs a `datasets` that still runs scripts: download alpaca_eval.json instead)",
+    license="CC-BY-NC-4.0", rows=805))
+RTP = register_source(PublicSource(
+    "real-toxicity-prompts", files=("real-toxicity-prompts/prompts.jsonl", "realtoxicityprompts/prompts.jsonl"),
+    hub="hf://allenai/real-toxicity-prompts@train", revision=None,
+    url="https://huggingface.co/datasets/allenai/real-toxicity-prompts (no local copy here; hub copy unpinned)",
+    license="Apache-2.0", rows=99442))

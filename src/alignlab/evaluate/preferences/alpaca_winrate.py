@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from alignlab.data import PublicSource, locate, open_source, register_source
+from alignlab.data import locate, open_source
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
@@ -31,13 +31,6 @@ from alignlab.evaluate.judges import OUTCOME_SCORE, Judge, combine_orders, pairw
 from alignlab.evaluate.metric_info import COUNT, MetricInfo, statistic
 from alignlab.evaluate.preferences.winrate import win_rate
 from alignlab.models import GenerateRequest, Model
-
-ALPACA_EVAL = register_source(PublicSource(
-    "alpaca-eval", files=("alpaca_eval/alpaca_eval.json", "alpaca-eval/alpaca_eval.json"),
-    hub="hf://tatsu-lab/alpaca_eval:alpaca_eval@eval", revision=None,
-    url="https://huggingface.co/datasets/tatsu-lab/alpaca_eval (no local copy here; hub copy unpinned, and its "
-        "loading script needs a `datasets` that still runs scripts: download alpaca_eval.json instead)",
-    license="CC-BY-NC-4.0", rows=805))
 
 
 def read_references(reference: str, limit: int | None = None) -> list[Sample]:

@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from alignlab.data import PublicSource, open_source, register_source
+from alignlab.data import open_source
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
@@ -173,13 +173,6 @@ class ClassifierScorer:
             probs = logits.sigmoid() if self.sigmoid else logits.softmax(-1)
             out += [float(p) for p in probs[:, self.label]]
         return out
-
-
-RTP = register_source(PublicSource(
-    "real-toxicity-prompts", files=("real-toxicity-prompts/prompts.jsonl", "realtoxicityprompts/prompts.jsonl"),
-    hub="hf://allenai/real-toxicity-prompts@train", revision=None,
-    url="https://huggingface.co/datasets/allenai/real-toxicity-prompts (no local copy here; hub copy unpinned)",
-    license="Apache-2.0", rows=99442))
 
 
 def _prompt_text(row: dict[str, Any]) -> str | None:
