@@ -71,6 +71,11 @@ def _baseline_done(run: Path) -> bool:
         return False
 
 
+def _mean(values: Any) -> float:
+    values = list(values)
+    return sum(values) / max(1, len(values))
+
+
 def _fmt(m: dict[str, Any] | None, signed: bool = False) -> str:
     if not m or m.get("value") is None:
         return "—"
@@ -87,6 +92,8 @@ def main() -> None:
                     help="override a goal value in all three runs (dotted key, YAML value)")
     ap.add_argument("--fixed-lambda", type=float, default=2.0, help="λ of the fixed-weight run")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per run (the runs go side by side)")
+    ap.add_argument("--cost-model", type=Path, help="the cost model dir for a `cost-model` cost (default: the goal's "
+                    "path, relative to the goal file)")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
     args = ap.parse_args()
 
@@ -94,6 +101,12 @@ def main() -> None:
     for item in args.set:
         key, _, value = item.partition("=")
         _set(goal, key, yaml.safe_load(value))
+    for c in goal["align"]["constraints"]:  # the variants are written elsewhere: make the cost model's path absolute
+        cost = c["cost"] if isinstance(c["cost"], dict) else {"name": c["cost"]}
+        if cost.get("name") == "cost-model":
+            path = args.cost_model or (args.goal.resolve().parent / cost.get("args", {})["path"])
+            cost.setdefault("args", {})["path"] = str(Path(path).resolve())
+            c["cost"] = cost
     out = (args.out or Path(tempfile.mkdtemp(prefix="safe-grpo-"))).resolve()
     out.mkdir(parents=True, exist_ok=True)
     home = out / "alignlab-home"
@@ -145,12 +158,12 @@ def main() -> None:
     table = ["| run | λ | metric | before [95% CI] | after [95% CI] | Δ [95% CI] |", "|---|---|---|---|---|---|"]
     lam_desc = {"constrained": "dual ascent", "unconstrained": "0", "fixed": f"{args.fixed_lambda:g}"}
     for name, s in summaries.items():
-        metrics = s["suites"]["values/safety"]["metrics"]
-        for metric in METRICS:
-            m = metrics.get(metric)
-            if m:
-                table.append(f"| {name} | {lam_desc[name]} | {metric} | {_fmt(m['before'])} | {_fmt(m['after'])} | "
-                             f"{_fmt(m['delta'], signed=True)} |")
+        for suite, result in s["suites"].items():
+            for metric in METRICS if suite == "values/safety" else (result.get("primary_metric") or "",):
+                m = result["metrics"].get(metric)
+                if m:
+                    table.append(f"| {name} | {lam_desc[name]} | {suite} {metric} | {_fmt(m['before'])} | "
+                                 f"{_fmt(m['after'])} | {_fmt(m['delta'], signed=True)} |")
     def read_metrics(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
@@ -178,19 +191,27 @@ def main() -> None:
                               **{n: r / "after" for n, r in runs.items()}})
     svg = out / "frontier.svg"
     svg.write_text(frontier_svg(points, title="safe-grpo: refusal of harmful vs over-refusal of safe requests"))
+    constraint = goal["align"]["constraints"][0]
+    cost_spec = constraint["cost"] if isinstance(constraint["cost"], dict) else {"name": constraint["cost"]}
+    cost_desc = cost_spec["name"] + (f" ({Path(cost_spec['args']['path']).parent.name} model)"
+                                     if cost_spec["name"] == "cost-model" else "")
     timing = {n: s.get("timing", {}) for n, s in summaries.items()}
+    quick = [f"{n} {step}" for n, t in timing.items() for step in ("baseline", "after") if t.get(step, 1e9) < 60]
     train = summaries["constrained"]["train"]
     recipe = summaries["constrained"].get("recipe") or {}
     tr = recipe.get("trainer", {})
     body = "\n".join([
         f"Goal `{args.goal.relative_to(ROOT) if args.goal.is_relative_to(ROOT) else args.goal}` on the default model "
         f"(SmolLM2-135M-Instruct), three runs of the same seed and steps: **constrained** (λ by dual ascent, "
-        f"threshold d = {goal['align']['constraints'][0]['threshold']}), **unconstrained** (λ = 0: helpfulness "
-        f"reward only, cost logged), **fixed** (λ = {args.fixed_lambda:g} throughout). LoRA GRPO, "
+        f"threshold d = {constraint['threshold']}, step {constraint.get('lambda_lr')}), **unconstrained** (λ = 0: "
+        f"helpfulness reward only, cost logged), **fixed** (λ = {args.fixed_lambda:g} throughout). Reward: "
+        f"{', '.join(r['name'] for r in goal['align']['rewards'])}; cost: `{cost_desc}`. LoRA GRPO, "
         f"{train.get('steps')} steps × {tr.get('per_device_train_batch_size')} completions "
         f"({tr.get('num_generations')} per prompt, ≤ {tr.get('max_completion_length')} tokens), "
-        f"lr {tr.get('learning_rate')}. Evaluation: values/safety (104 unsafe, 104 safe prompts, rule classifier; "
-        "Wilson CIs; Δ CIs from the goal report).",
+        f"lr {tr.get('learning_rate')}, scale_rewards {tr.get('scale_rewards', 'group')}. Evaluation: values/safety "
+        "(104 unsafe, 104 safe prompts, rule classifier: refusal on unsafe ↑, over-refusal on safe ↓) and "
+        "instructions/basics (helpfulness, 24 rule-checked instructions, ↑); Wilson CIs; Δ CIs are the goal report's "
+        "paired bootstrap over items.",
         "",
         *table,
         "",
@@ -201,22 +222,27 @@ def main() -> None:
            "were equal, GRPO's advantages were all 0 and the LoRA weights did not change; the after answers are the "
            "baseline's. λ still rose as designed. Learning here needs groups with a refusal in them: more samples "
            "per prompt (P(a refusal among 4) ≈ 0.2 at the baseline's ≈ 6 % refusal rate), more steps, or a graded "
-           "cost/reward (a cost model or judge), which did not fit this session on 2 shared cores.", ""]
+           "cost/reward (a cost model or judge).", ""]
           if no_signal else []),
-        "λ and the batch's mean cost per optimizer step (metrics.jsonl):",
+        "λ and the batch's mean cost per optimizer step (metrics.jsonl); "
+        + "; ".join(f"{n}: budget met (mean cost ≤ d) at {sum(c <= constraint['threshold'] for _, _, c in t)} of "
+                    f"{len(t)} steps, mean cost over the first 10 steps {_mean(c for _, _, c in t[:10]):+.2f}, over "
+                    f"the last 10 {_mean(c for _, _, c in t[-10:]):+.2f}, final λ {t[-1][1]:.2f}"
+                    for n, t in traj.items() if t) + ":",
         "",
         *lam_rows,
         "",
         f"Wall time {wall / 60:.1f} min for all three (run side by side, {args.threads} torch thread each, after "
         f"the constrained run's baseline). Per run and step (s): "
         + "; ".join(f"{n}: " + ", ".join(f"{k} {v:.0f}" for k, v in t.items()) for n, t in timing.items()) + ".",
-        *(["Baseline and after steps of a few seconds mean their answers came from the response cache (the same "
-           "weights and prompts answered before: the baseline by an earlier, interrupted pass of this bench; the "
-           "after models because their weights were unchanged)."]
-          if any(t.get("after", 1e9) < 60 or t.get("baseline", 1e9) < 60 for t in timing.values()) else []),
+        *([f"Steps of a few seconds ({', '.join(quick)}) read their answers from the shared response cache: the "
+           "same weights and prompts were answered before (the unconstrained and fixed runs' baselines are the "
+           "constrained run's; an after step is that fast only if training left the weights as they were)."]
+          if quick else []),
         f"Machine load (1-min load average, sampled every 30 s): min {min(loads):.1f}, median "
-        f"{sorted(loads)[len(loads) // 2]:.1f}, max {max(loads):.1f} on {os.cpu_count()} cores — other sessions' "
-        "jobs shared the cores, so wall times are upper bounds.",
+        f"{sorted(loads)[len(loads) // 2]:.1f}, max {max(loads):.1f} on {os.cpu_count()} cores"
+        + (" — other jobs shared the cores, so wall times are upper bounds." if sorted(loads)[len(loads) // 2]
+           > (os.cpu_count() or 1) + 1.5 else " (the three runs themselves use up to 3 threads)."),
         f"Frontier chart: `{svg}` (also `alignlab compare --format html` over the baseline and after run dirs).",
     ])
     print(body)

@@ -124,6 +124,20 @@ def test_example_recipes_parse() -> None:
         assert f"alignlab align {method} --config examples/recipes/{method}.yaml" in path.read_text()
 
 
+def test_cost_recipe_trains_what_the_safe_grpo_goal_reads() -> None:
+    """examples/recipes/cost.yaml writes the cost model that examples/goals/safe-grpo.yaml constrains with."""
+    from alignlab.goals import load_goal
+
+    recipe = load_recipe(REPO / "examples" / "recipes" / "cost.yaml", method="cost")
+    assert recipe.data.format == "hh-rlhf-harmless" and recipe.cost_loss == "pairwise"
+    goal = load_goal(REPO / "examples" / "goals" / "safe-grpo.yaml")
+    (constraint,) = goal.align["constraints"]
+    assert constraint["cost"]["name"] == "cost-model"
+    path = (REPO / "examples" / "goals" / constraint["cost"]["args"]["path"]).resolve()
+    assert path == Path(recipe.output_dir) / "model"
+    assert "alignlab align cost --config examples/recipes/cost.yaml" in (REPO / "README.md").read_text()
+
+
 def test_cli_accelerate_configs_and_help_stay_light() -> None:
     from alignlab.cli.main import app
 

@@ -54,6 +54,24 @@ def test_pku_rows_become_cost_pairs_with_signs(data: dict[str, Path]) -> None:
     assert load_rows("cost", str(data["cost"]), "cost-pairs") == rows
 
 
+def test_hh_rlhf_harmless_pairs_cost_the_more_harmful_reply_more() -> None:
+    """HH-RLHF's harmless comparisons train a cost model with each pair flipped; DPO still reads them as written."""
+    path = Path(__file__).resolve().parents[2] / "shared/data/hh_rlhf/harmless-base/test.jsonl.gz"
+    if not path.is_file():
+        pytest.skip(f"shared data not found at {path}")
+    import gzip
+
+    first = json.loads(gzip.open(path, "rt", encoding="utf-8").readline())
+    rows = load_rows("cost", str(path), "hh-rlhf-harmless", limit=5)
+    assert len(rows) == 5
+    # The human-rejected (more harmful) reply is the one that must cost more; no safety labels, so no sign term.
+    assert first["rejected"].endswith(rows[0]["chosen"][0]["content"])
+    assert first["chosen"].endswith(rows[0]["rejected"][0]["content"])
+    assert (rows[0]["chosen_sign"], rows[0]["rejected_sign"]) == (0.0, 0.0)
+    dpo = load_rows("dpo", str(path), "hh-rlhf-harmless", limit=1)[0]
+    assert dpo["chosen"] == rows[0]["rejected"] and dpo["rejected"] == rows[0]["chosen"]
+
+
 @pytest.mark.parametrize(("fmt", "loss"), [("cost-pairs", "safe-rlhf"), ("pku-saferlhf", "classification")])
 def test_cost_model_scores_unsafe_above_safe(tiny_model_dir: Path, data: dict[str, Path], tmp_path: Path, fmt: str,
                                              loss: str) -> None:

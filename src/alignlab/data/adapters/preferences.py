@@ -38,6 +38,14 @@ def hh_rlhf(row: dict[str, Any]) -> list[Record]:
     return [Preference(prompt=prompt, chosen=chosen, rejected=rejected)]
 
 
+@adapter("hh-rlhf-harmless", produces="preference", source="https://github.com/anthropics/hh-rlhf")
+def hh_rlhf_harmless(row: dict[str, Any]) -> list[Record]:
+    """HH-RLHF's harmless subsets as conversational harmlessness pairs (``meta.aspect``): ``chosen`` is the less
+    harmful reply, so DPO reads them as ``hh-rlhf-chat`` does and a cost model (``method: cost``) trains on them with
+    the pair flipped (the more harmful reply costs more)."""
+    return [pair.model_copy(update={"meta": {"aspect": "harmlessness"}}) for pair in hh_rlhf_chat(row)]
+
+
 @adapter("hh-rlhf-chat", produces="preference", source="https://github.com/anthropics/hh-rlhf")
 def hh_rlhf_chat(row: dict[str, Any]) -> list[Record]:
     """Anthropic HH-RLHF → conversational prompt / chosen / rejected (each reply one assistant message)."""
