@@ -147,6 +147,8 @@ def main() -> None:
         full = len(suite.samples)
         if limit:
             suite.samples = spread(suite.samples, limit)
+        journal = Path(args.out) / name.replace("/", "_") / "samples" / f"{name}.jsonl.partial"
+        earlier = sum(1 for _ in journal.open(encoding="utf-8")) if journal.is_file() else 0
         load_before, calls, t1 = os.getloadavg()[0], model.model_calls, time.perf_counter()
         res = run_eval(model, [suite], Path(args.out) / name.replace("/", "_"), show_progress=True,
                        batch_size=args.batch_size)["suites"][name]
@@ -154,6 +156,9 @@ def main() -> None:
         part = (f"_{name}: a spread subset, {len(suite.samples)} of {full} items (not full size)._\n"
                 if len(suite.samples) < full else "")
         part += table(name, res, seconds, (load_before, os.getloadavg()[0]), model.model_calls - calls)
+        if earlier:
+            part += (f"\nResumed: {earlier} of {len(suite.samples)} items were answered by an earlier, interrupted "
+                     "pass (kept in the run's journal); the wall time and model requests above are this pass's.\n")
         part += (f"\nRun by `python bench/level3_public.py {' '.join(sys.argv[1:])}` on "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
         full_size = len(suite.samples) == full
