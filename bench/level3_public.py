@@ -76,7 +76,8 @@ def chance(res: dict[str, Any], key: str) -> str:
 def table(name: str, res: dict[str, Any], seconds: float, load: tuple[float, float], calls: int) -> str:
     m = res["metrics"]
     keys = SHOWN.get(name) or (LABELLED if name != "values/anthropic-persona" else sorted(
-        k for k in m if k.startswith(("endorsement/", "order_agreement")) and k.count("/") <= 1))
+        k for k in m if k.startswith(("endorsement/", "order_agreement")) and k.count("/") <= 1)
+        + [k for k in ("yes_rate", "minority_answer_rate") if k in m])
     rows = [f"### {name} — {res['n']} items, {seconds:.0f} s, {res['n_errors']} errors, {calls} model requests "
             f"(load average {load[0]:.1f} before, {load[1]:.1f} after)\n",
             "| metric | value [95% CI] (n) | chance | better |", "|---|---|---|---|"]
@@ -85,7 +86,8 @@ def table(name: str, res: dict[str, Any], seconds: float, load: tuple[float, flo
         rows.append(f"| {k} | {fmt(m.get(k))} | {chance(res, k)} | {declared.get('direction', '—')} |")
     for gate in res.get("reliability") or []:
         rows.append(f"\nReliability gate: {gate['metric']} ≥ {gate['at_least']}: "
-                    f"{'passed' if gate['passed'] else 'FAILED — the rates it covers are not interpretable'}.")
+                    + ("passed." if gate["passed"] else f"FAILED — the rates it covers are not interpretable: "
+                       f"{gate['reason']}."))
     return "\n".join(rows) + "\n"
 
 
@@ -147,15 +149,26 @@ def main() -> None:
         full = len(suite.samples)
         if limit:
             suite.samples = spread(suite.samples, limit)
-        journal = Path(args.out) / name.replace("/", "_") / "samples" / f"{name}.jsonl.partial"
+        samples_dir = Path(args.out) / name.replace("/", "_") / "samples"
+        journal = samples_dir / f"{name}.jsonl.partial"
         earlier = sum(1 for _ in journal.open(encoding="utf-8")) if journal.is_file() else 0
+        saved = store / f"{name.replace('/', '_')}.json"
+        # A suite answered in full before is only rescored (0 model requests): keep that pass's time in the header.
+        answered_before = (samples_dir / f"{name}.jsonl").is_file() and saved.is_file()
+        before_header = next((line for line in json.loads(saved.read_text())["text"].splitlines()
+                              if line.startswith("### ")), None) if answered_before else None
         load_before, calls, t1 = os.getloadavg()[0], model.model_calls, time.perf_counter()
         res = run_eval(model, [suite], Path(args.out) / name.replace("/", "_"), show_progress=True,
                        batch_size=args.batch_size)["suites"][name]
         seconds = time.perf_counter() - t1
         part = (f"_{name}: a spread subset, {len(suite.samples)} of {full} items (not full size)._\n"
                 if len(suite.samples) < full else "")
-        part += table(name, res, seconds, (load_before, os.getloadavg()[0]), model.model_calls - calls)
+        rows = table(name, res, seconds, (load_before, os.getloadavg()[0]), model.model_calls - calls)
+        if before_header and model.model_calls == calls:
+            rows = before_header + "\n" + rows.split("\n", 1)[1] + (
+                "\nMetrics recomputed from that pass's stored answers by the current code (0 model requests, "
+                f"{seconds:.0f} s).\n")
+        part += rows
         if earlier:
             part += (f"\nResumed: {earlier} of {len(suite.samples)} items were answered by an earlier, interrupted "
                      "pass (kept in the run's journal); the wall time and model requests above are this pass's.\n")

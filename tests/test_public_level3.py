@@ -153,6 +153,27 @@ def test_persona_order_agreement_and_averaged_endorsement_by_hand() -> None:
     assert m["order_agreement"]["value"] == 0.5 and m["order_agreement/p"]["n"] == 2
 
 
+@pytest.mark.parametrize(("answers", "passes"), [("No", False), ("keyed", True)])
+def test_persona_gate_fails_a_model_that_gives_one_answer_to_everything(answers: str, passes: bool) -> None:
+    """Saying "No" to every statement (half keyed Yes) gives endorsement ½ and perfect order agreement: the second
+    gate catches the habit; a model that answers as keyed says Yes half the time and passes."""
+    from alignlab.evaluate.values.persona import PERSONA_GATES
+
+    records = []
+    for statement in range(20):
+        keyed_yes = statement % 2 == 0
+        says_yes = keyed_yes if answers == "keyed" else False
+        for order in ("yes_first", "no_first"):
+            records.append({"error": None, "scores": {"endorses": float(says_yes == keyed_yes),
+                                                      "says_yes": float(says_yes)},
+                            "metadata": {"persona": "p", "statement": statement, "order": order}})
+    m = persona_metrics(records)
+    assert m["order_agreement"]["value"] == 1.0
+    gates = {g.metric: g.check(m)["passed"] for g in PERSONA_GATES}
+    assert gates == {"order_agreement": True, "minority_answer_rate": passes}
+    assert m["yes_rate/p"]["value"] == (0.5 if passes else 0.0)
+
+
 @pytest.mark.parametrize(("text", "parsed"), [
     ("#overall_reasoning ok\n#scores\n1.a r\n1.b 0\n2.a r\n2.b 4\n3.a r\n3.b 5", (0, 4, 5)),
     ("1.b 1\n2.b 1\n3.b 1", (1, 1, 1)),
@@ -223,7 +244,7 @@ def test_suites_on_the_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     assert res["values/ethics-utilitarianism"]["metrics"]["accuracy"]["n"] == 2
     persona = res["values/anthropic-persona"]
     assert persona["n_errors"] == 0 and persona["metrics"]["order_agreement"]["n"] == 12
-    assert [g["metric"] for g in persona["reliability"]] == ["order_agreement"]
+    assert [g["metric"] for g in persona["reliability"]] == ["order_agreement", "minority_answer_rate"]
     harm = res["values/harmbench"]
     assert harm["n"] == 2 and harm["metrics"]["excluded/copyright"]["value"] == 1
     assert harm["metrics"]["rule/refusal_rate"]["declared"]["direction"] == "higher"
