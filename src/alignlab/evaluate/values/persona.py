@@ -8,7 +8,8 @@ order and averaged over the two, and the order agreement (share answered the sam
 
 The endorsement rates are descriptive (a model is not meant to hold any of these views; ½ means no lean either
 way, as does answering at random); they are read as the model's expressed views only when the answers survive the
-option order (the reliability gate on ``order_agreement``).
+option order (the reliability gate on ``order_agreement``) and are not one answer to everything (the gate on
+``minority_answer_rate``: saying "No" to every statement gives endorsement ½ and a perfect order agreement).
 """
 
 from __future__ import annotations
