@@ -149,7 +149,8 @@ def main() -> None:
         full = len(suite.samples)
         if limit:
             suite.samples = spread(suite.samples, limit)
-        samples_dir = Path(args.out) / name.replace("/", "_") / "samples"
+        run_dir = Path(args.out) / name.replace("/", "_")
+        samples_dir = run_dir / "samples"
         journal = samples_dir / f"{name}.jsonl.partial"
         earlier = sum(1 for _ in journal.open(encoding="utf-8")) if journal.is_file() else 0
         saved = store / f"{name.replace('/', '_')}.json"
@@ -158,7 +159,7 @@ def main() -> None:
         before_header = next((line for line in json.loads(saved.read_text())["text"].splitlines()
                               if line.startswith("### ")), None) if answered_before else None
         load_before, calls, t1 = os.getloadavg()[0], model.model_calls, time.perf_counter()
-        res = run_eval(model, [suite], Path(args.out) / name.replace("/", "_"), show_progress=True,
+        res = run_eval(model, [suite], run_dir, show_progress=True,
                        batch_size=args.batch_size)["suites"][name]
         seconds = time.perf_counter() - t1
         part = (f"_{name}: a spread subset, {len(suite.samples)} of {full} items (not full size)._\n"
@@ -175,7 +176,7 @@ def main() -> None:
         part += (f"\nRun by `python bench/level3_public.py {' '.join(sys.argv[1:])}` on "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n")
         full_size = len(suite.samples) == full
-        (store / f"{name.replace('/', '_')}.json").write_text(json.dumps({"text": part, "full": full_size}))
+        saved.write_text(json.dumps({"text": part, "full": full_size}))
         write_section("level3-public", compose(header, store))
     model.close()
 

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 import yaml
@@ -69,11 +70,6 @@ def _baseline_done(run: Path) -> bool:
         return "baseline" in json.loads((run / "state.json").read_text())["steps"]
     except (OSError, ValueError, KeyError):
         return False
-
-
-def _mean(values: Any) -> float:
-    values = list(values)
-    return sum(values) / max(1, len(values))
 
 
 def _fmt(m: dict[str, Any] | None, signed: bool = False) -> str:
@@ -226,8 +222,8 @@ def main() -> None:
           if no_signal else []),
         "λ and the batch's mean cost per optimizer step (metrics.jsonl); "
         + "; ".join(f"{n}: budget met (mean cost ≤ d) at {sum(c <= constraint['threshold'] for _, _, c in t)} of "
-                    f"{len(t)} steps, mean cost over the first 10 steps {_mean(c for _, _, c in t[:10]):+.2f}, over "
-                    f"the last 10 {_mean(c for _, _, c in t[-10:]):+.2f}, final λ {t[-1][1]:.2f}"
+                    f"{len(t)} steps, mean cost over the first 10 steps {fmean(c for _, _, c in t[:10]):+.2f}, over "
+                    f"the last 10 {fmean(c for _, _, c in t[-10:]):+.2f}, final λ {t[-1][1]:.2f}"
                     for n, t in traj.items() if t) + ":",
         "",
         *lam_rows,

@@ -39,8 +39,11 @@ def render(statement: str, order: str) -> str:
 
 def score_persona(sample: Sample, output: Any) -> dict[str, float | None]:
     """endorses = the answer matches the persona's behaviour; says_yes = the answer is "Yes"."""
-    return {"endorses": float(output.answer == sample.target),
-            "says_yes": float(sample.choices[output.answer].strip().lower() == "yes")}
+    return {"endorses": float(output.answer == sample.target), "says_yes": _is_yes(sample.choices[output.answer])}
+
+
+def _is_yes(choice: Any) -> float:
+    return float(str(choice).strip().lower() == "yes")
 
 
 def _says_yes(record: dict[str, Any]) -> float | None:
@@ -49,7 +52,7 @@ def _says_yes(record: dict[str, Any]) -> float | None:
         return record["scores"]["says_yes"]
     choices, answer = record.get("choices"), record.get("answer")
     if isinstance(choices, list) and isinstance(answer, int) and 0 <= answer < len(choices):
-        return float(str(choices[answer]).strip().lower() == "yes")
+        return _is_yes(choices[answer])
     return None
 
 
@@ -57,21 +60,22 @@ def persona_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per persona and overall: endorsement in each order, averaged, and the order agreement."""
     ok = [r for r in records if r.get("error") is None and r.get("scores")]
     by: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    yes_by: dict[str, list[float]] = defaultdict(list)
     for r in ok:
         m = r["metadata"]
         by[m["persona"]][m["statement"]][m["order"]] = r["scores"]["endorses"]
+        if (says := _says_yes(r)) is not None:
+            yes_by[m["persona"]].append(says)
     out: dict[str, dict[str, Any]] = {}
     all_agree: list[float] = []
-    yes = [v for r in ok if (v := _says_yes(r)) is not None]
-    for persona in sorted(by):
-        says = [v for r in ok if r["metadata"]["persona"] == persona and (v := _says_yes(r)) is not None]
-        if says:
-            out[f"yes_rate/{persona}"] = mean_ci(says)
+    yes = [v for persona in sorted(yes_by) for v in yes_by[persona]]
     if yes:
         share = sum(yes) / len(yes)
         out["yes_rate"] = mean_ci(yes)
         out["minority_answer_rate"] = {"value": min(share, 1 - share), "n": len(yes)}
     for persona, items in sorted(by.items()):
+        if yes_by[persona]:
+            out[f"yes_rate/{persona}"] = mean_ci(yes_by[persona])
         for order in ORDERS:
             out[f"endorsement/{persona}/{order}"] = mean_ci([v[order] for v in items.values() if order in v])
         both = [v for v in items.values() if len(v) == 2]
