@@ -4,7 +4,8 @@
   chunks of ``--chunk`` questions in a seeded order until all are done or ``--budget`` seconds have passed (on a
   shared CPU the size is set by time; the section says how many ran);
 - ``preferences/alpaca-winrate`` over MT-Bench's 30 questions with GPT-4 reference answers (first turn), the
-  default model judging itself (a weak judge: said in the section).
+  default model judging itself by the log-probabilities of its two verdicts (``verdicts=logprob``: as a writer of
+  verdicts it produced none that parsed), with the suite's own known-groups check of the judge and its gate.
 
 Writes section ``level2-public`` of BENCHMARKS.md after each part, with wall time and the machine's load.
 
@@ -146,22 +147,35 @@ def run_winrate(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     # generation on llama.cpp; the same model is the judge
     model = load_model("default", cache=str(Path(args.store) / "cache.sqlite"))
     suite = build_suite("preferences/alpaca-winrate", max_tokens=args.tokens, judge_max_tokens=args.tokens,
-                        context={"judge": model})
+                        verdicts="logprob", context={"judge": model})
     res = run_eval(model, [suite], tmp / "winrate", show_progress=False)
-    m = res["suites"]["preferences/alpaca-winrate"]["metrics"]
+    s = res["suites"]["preferences/alpaca-winrate"]
+    m = s["metrics"]
     dt = time.perf_counter() - t0
-    rows = [f"| {k} | {fmt(m.get(k))} |" for k in ("win_rate", "discrete_win_rate", "length_controlled_win_rate")]
+    gate = next(g for g in s["reliability"] if g["metric"] == "judge_check")
+    shown = "not interpretable (gated)" if gate["passed"] is False else "interpretable"
+    rows = [f"| {k} | {fmt(m.get(k))} | {shown} |"
+            for k in ("win_rate", "discrete_win_rate", "length_controlled_win_rate")]
+    rows.append(f"| judge_check (reliability: the judge prefers the answer to the question asked) | "
+                f"{fmt(m.get('judge_check'))} (n = {m.get('judge_check', {}).get('n')}) | gate ≥ "
+                f"{gate['at_least']:g}: {'passed' if gate['passed'] else 'failed'} |")
+    rows.append(f"| first_position_preference (reliability, ideal 50%) | {fmt(m.get('first_position_preference'))} "
+                "| cancelled by the two orders |")
     n = len(suite.samples)
     text = "\n".join([
         f"### AlpacaEval-style win rate: MT-Bench's {n} questions with GPT-4 reference answers (first turn)", "",
-        "Judge: **the default model judging itself** (SmolLM2-135M-Instruct, MT-Bench's pairwise prompt, both orders; "
-        "a disagreement between the orders is a tie). A 135M judge is a weak judge: these figures show the pipeline "
-        f"runs end to end, not the model's quality. Answers and judge outputs capped at {args.tokens} tokens (time on "
-        "a 2-core CPU). Chance: 50%. Brackets: ±1.96 standard errors (bootstrap for LC).", "",
-        "| metric | value |", "|---|---|", *rows, "",
-        f"Judge parse failures: {m['judge_parse_failures']['value']} of {m['judge_parse_failures']['n']} verdicts; "
-        f"position disagreements (scored as ties): {m['position_disagreements']['value']} of "
-        f"{m['position_disagreements']['n']}; mean length difference (model − GPT-4): "
+        "Judge: **the default model judging itself** (SmolLM2-135M-Instruct) by the log-probabilities of its two "
+        "verdicts (`verdicts=logprob`: MT-Bench's pairwise prompt asking for the verdict alone, both orders, the "
+        "model's preference averaged over them). Asked to write verdicts it wrote none that parsed (60 of 60 in "
+        "this bench's earlier run with `verdicts=generate`). The suite checks its judge in the same run: each question's GPT-4 answer against the next "
+        "question's (`bench/judge_validity.py` does the same on more pairs, section `judge-validity`). Answers "
+        f"capped at {args.tokens} tokens (time on a 2-core CPU). Chance: 50%. Brackets: ±1.96 standard errors "
+        "(bootstrap for LC).", "",
+        "| metric | value | reading |", "|---|---|---|", *rows, "",
+        ("**The judge fails its check, so the win rates above are not interpretable**: " + gate["reason"] + "."
+         if gate["passed"] is False else "The judge passes its check."), "",
+        f"Position disagreements: {m['position_disagreements']['value']:g} of {m['position_disagreements']['n']}; "
+        "mean length difference (model − GPT-4): "
         f"{m.get('mean_length_difference', {}).get('value', float('nan')):.0f} characters.", "",
         f"Wall time {dt:.0f} s for {model.model_calls} model calls (cache misses); {load_start} at the start, "
         f"{load()} at the end."])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
 import pytest
 
-from alignlab.errors import DataError
+from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate import SuiteSkipped, build_suite, run_eval
 from alignlab.models import Model
 from alignlab.testing import ScriptedAPI
@@ -90,3 +91,69 @@ def test_mt_bench_gpt4_references_from_the_data_directory(tiny_model_dir: Path, 
                    show_progress=False)
     m = res["suites"]["preferences/alpaca-winrate"]["metrics"]
     assert m["win_rate"]["n"] == 2 and 0 <= m["length_controlled_win_rate"]["value"] <= 1
+
+
+def test_log_probability_verdicts_weigh_both_orders_and_cancel_a_judges_position_bias(tmp_path: Path) -> None:
+    ref = _reference_file(tmp_path, 6)  # references are 50 characters
+
+    def judge_logprob(r) -> float:  # noqa: ANN001
+        """Prefers the longer answer by 2 nats, and the first-shown one by 1 nat whatever it holds."""
+        a, b = _answers(r.context[-1]["content"])
+        assert "Output only your verdict" in r.context[0]["content"]
+        shown = a if r.continuation == "[[A]]" else b
+        other = b if r.continuation == "[[A]]" else a
+        return 2.0 * (len(shown) > len(other)) + 1.0 * (r.continuation == "[[A]]")
+
+    judge = ScriptedAPI(logprob=judge_logprob)
+    model = ScriptedAPI(lambda user: "m" * (80 if int(user.split()[1]) < 4 else 10))  # 4 of 6 longer
+    suite = build_suite("preferences/alpaca-winrate", reference=str(ref), verdicts="logprob",
+                        context={"judge": Model(judge)})
+    res = run_eval(Model(model), [suite], tmp_path / "run", show_progress=False)
+    m = res["suites"]["preferences/alpaca-winrate"]["metrics"]
+    assert len(judge.loglikelihood_requests) == 6 * 2 * 2 and not judge.requests  # weighed, never generated
+    # The longer answer's probability is sigmoid(3) when shown first and sigmoid(1) when shown second: their mean
+    # is the model's preference when it is longer; the position term cancels across the two orders.
+    def sigmoid(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    win = (sigmoid(3) + sigmoid(1)) / 2
+    assert m["win_rate"]["value"] == pytest.approx((4 * win + 2 * (1 - win)) / 6)
+    # ... while the judge's own lean to the first-shown answer is reported: P(first) is σ(3) or σ(−1).
+    assert m["first_position_preference"]["value"] == pytest.approx((sigmoid(3) + sigmoid(-1)) / 2)
+    assert m["first_position_preference"]["value"] > 0.5
+    assert m["judge_parse_failures"]["value"] == 0 and m["position_disagreements"]["value"] == 0
+    assert m["first_position_preference"]["declared"]["target"] == 0.5
+    with pytest.raises(AlignlabError, match="verdicts must be one of generate, logprob"):
+        build_suite("preferences/alpaca-winrate", reference=str(ref), verdicts="vote",
+                    context={"judge": Model(judge)})
+
+
+def test_the_judge_is_checked_on_pairs_whose_verdict_is_known_and_a_guessing_judge_gates_the_win_rate(
+        tmp_path: Path) -> None:
+    # Reference answers that answer their own task, of varied length, so "longer" says nothing about "on topic".
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(json.dumps({"instruction": f"task {i}", "output": f"answer to task {i}" + "." * (7 * i % 5)})
+                           + "\n" for i in range(10)))
+
+    def on_topic(user: str) -> str:
+        task = re.search(r"\[User Question\]\ntask (\d+)", user).group(1)
+        a, _ = _answers(user)
+        return "[[A]]" if a.startswith(f"answer to task {task}.") or a == f"answer to task {task}" else "[[B]]"
+
+    def run(judge: ScriptedAPI, name: str) -> dict:
+        suite = build_suite("preferences/alpaca-winrate", reference=str(ref), context={"judge": Model(judge)})
+        return run_eval(Model(ScriptedAPI("my answer")), [suite], tmp_path / name,
+                        show_progress=False)["suites"]["preferences/alpaca-winrate"]
+
+    good = run(ScriptedAPI(on_topic), "good")
+    assert good["metrics"]["judge_check"]["value"] == 1.0 and good["metrics"]["judge_check"]["n"] == 10
+    assert [(g["metric"], g["passed"]) for g in good["reliability"]] == [("judge_check", True)]
+    guessing = run(_longer_judge(), "guessing")  # prefers the longer answer, whatever was asked
+    assert guessing["metrics"]["judge_check"]["value"] < 0.8
+    gate = guessing["reliability"][0]
+    assert gate["passed"] is False and "length_controlled_win_rate" in gate["covered"]
+    # Two prompts per instruction for the win rate, two for the check.
+    suite = build_suite("preferences/alpaca-winrate", reference=str(ref), judge_check=False,
+                        context={"judge": Model(judge := ScriptedAPI(on_topic))})
+    res = run_eval(Model(ScriptedAPI("my answer")), [suite], tmp_path / "off", show_progress=False)
+    assert "judge_check" not in res["suites"]["preferences/alpaca-winrate"]["metrics"] and len(judge.requests) == 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pytest
@@ -109,3 +110,19 @@ def test_judge_batches_and_reports_backend_errors() -> None:
     assert [r.output for r in replies] == ["Rating: [[6]]", None]
     assert replies[1].error == "judge server down" and replies[0].template == "single"
     assert len(api.prompts) == 2 and api.prompts[0][0]["role"] == "system"
+
+
+def test_log_probability_verdicts_are_the_judges_odds_of_a_over_b_and_never_guessed() -> None:
+    from alignlab.evaluate.judges import pairwise_verdict_prompt
+
+    judge = Judge(Model(ScriptedAPI(logprob={"[[A]]": -1.0, "[[B]]": -3.0})))
+    [w] = judge.weigh([pairwise_verdict_prompt(["q"], ["a"], ["b"])])
+    assert w.template == "pair-logprob" and w.error is None
+    assert w.p_a == pytest.approx(1 / (1 + math.exp(-2.0)))
+    # A backend that gives no finite log-probability yields no verdict, not a coin flip.
+    [w] = Judge(Model(ScriptedAPI(logprob={"[[A]]": float("-inf"), "[[B]]": -3.0}))).weigh(
+        [pairwise_verdict_prompt(["q"], ["a"], ["b"])])
+    assert w.p_a is None and "no finite log-probability" in w.error
+    # The prompt asks for the verdict alone, with no tie to choose.
+    p = pairwise_verdict_prompt(["q"], ["a"], ["b"])
+    assert "Output only your verdict" in p.system and "[[C]]" not in p.system and "explanation" not in p.system

@@ -6,6 +6,11 @@ Two protocols, both from MT-Bench (Zheng et al., 2023); the prompt wording follo
 - pairwise: the judge sees a question and two answers and ends with ``[[A]]``, ``[[B]]`` or ``[[C]]`` (tie). Every
   pair is judged in both orders; if the two verdicts disagree once mapped back, the game is a tie (position bias
   cancels out instead of deciding the game).
+- pairwise by log-probability (AlpacaEval 2's weighted protocol): the judge is asked for the verdict alone and never
+  generates; the log-probabilities of the two verdicts ``[[A]]`` and ``[[B]]`` as its reply give a soft verdict
+  P(A) = p(A) / (p(A) + p(B)). It needs a backend that scores continuations, and a small model that never writes a
+  parsable verdict still gives one; whether that verdict means anything is a property of the judge, measured by
+  ``bench/judge_validity.py``.
 - single-answer grading: the judge rates one answer 1–10 as ``[[rating]]``. For maths and reasoning a reference
   answer is shown and the judge is told to check against it (``*-ref`` templates).
 
@@ -15,12 +20,13 @@ failures next to the figures (the raw output stays in the record).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from alignlab.models import GenerateRequest, Message, Model
+from alignlab.models import GenerateRequest, LoglikelihoodRequest, Message, Model
 
 Verdict = Literal["A", "B", "C"]
 Outcome = Literal["win", "tie", "loss"]
@@ -49,6 +55,15 @@ _PAIR_SYSTEM = (
     'possible. After providing your explanation, output your final verdict by strictly following this format: '
     '"[[A]]" if assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.'
 )
+
+
+_PAIR_VERDICT_ONLY = _PAIR_SYSTEM.replace(
+    "Begin your evaluation by comparing the two responses and provide a short explanation. ", "").replace(
+    'After providing your explanation, output your final verdict by strictly following this format: "[[A]]" if '
+    'assistant A is better, "[[B]]" if assistant B is better, and "[[C]]" for a tie.',
+    'Output only your verdict, in this format: "[[A]]" if assistant A is better, "[[B]]" if assistant B is better.')
+VERDICT_CONTINUATIONS = ("[[A]]", "[[B]]")
+"""The two replies whose log-probabilities make a soft pairwise verdict (no tie: AlpacaEval 2 has none either)."""
 
 
 @dataclass(frozen=True)
@@ -97,18 +112,29 @@ def single_prompt(questions: Sequence[str], answers: Sequence[str],
 
 def pairwise_prompt(questions: Sequence[str], answers_a: Sequence[str], answers_b: Sequence[str]) -> JudgePrompt:
     """Compare two assistants on the last turn of a conversation (one or more turns)."""
+    return _pairwise(questions, answers_a, answers_b, _PAIR_SYSTEM, "")
+
+
+def pairwise_verdict_prompt(questions: Sequence[str], answers_a: Sequence[str],
+                            answers_b: Sequence[str]) -> JudgePrompt:
+    """``pairwise_prompt`` asking for the verdict alone, for judging by log-probability (``Judge.weigh``)."""
+    return _pairwise(questions, answers_a, answers_b, _PAIR_VERDICT_ONLY, "-logprob")
+
+
+def _pairwise(questions: Sequence[str], answers_a: Sequence[str], answers_b: Sequence[str], system: str,
+              suffix: str) -> JudgePrompt:
     if len(questions) == 1:
         user = (f"[User Question]\n{questions[0]}\n\n"
                 f"[The Start of Assistant A's Answer]\n{answers_a[0]}\n[The End of Assistant A's Answer]\n\n"
                 f"[The Start of Assistant B's Answer]\n{answers_b[0]}\n[The End of Assistant B's Answer]")
-        return JudgePrompt("pair", _PAIR_SYSTEM.format(s="", focus=""), user)
+        return JudgePrompt("pair" + suffix, system.format(s="", focus=""), user)
     user = "".join(
         f"<|The Start of Assistant {w}'s Conversation with User|>\n\n" + _conversation(f"Assistant {w}", questions, a)
         + f"<|The End of Assistant {w}'s Conversation with User|>\n\n\n"
         for w, a in (("A", answers_a), ("B", answers_b))
     ).rstrip("\n")
     focus = " You should focus on who provides a better answer to the second user question."
-    return JudgePrompt("pair-multi", _PAIR_SYSTEM.format(s="s", focus=focus), user)
+    return JudgePrompt("pair-multi" + suffix, system.format(s="s", focus=focus), user)
 
 
 # ---------------------------------------------------------------- parsing
@@ -186,6 +212,15 @@ class JudgeReply:
     error: str | None = None
 
 
+@dataclass
+class JudgeWeight:
+    """A soft pairwise verdict: the judge's probability that assistant A is better (or why there is none)."""
+
+    template: str
+    p_a: float | None
+    error: str | None = None
+
+
 class Judge:
     """A model used as a judge: greedy, one batched call per list of prompts."""
 
@@ -199,3 +234,21 @@ class Judge:
                 for p in prompts]
         return [JudgeReply(p.template, None if r.error else r.text, r.error)
                 for p, r in zip(prompts, self.model.generate(reqs), strict=True)]
+
+    def weigh(self, prompts: Sequence[JudgePrompt]) -> list[JudgeWeight]:
+        """Soft verdicts from the log-probabilities of ``[[A]]`` and ``[[B]]`` as the judge's reply (one batched
+        log-likelihood call, two continuations per prompt)."""
+        if not prompts:
+            return []
+        reqs = [LoglikelihoodRequest(p.messages(), c, chat=True) for p in prompts for c in VERDICT_CONTINUATIONS]
+        res = self.model.loglikelihood(reqs)
+        out = []
+        for i, p in enumerate(prompts):
+            a, b = res[2 * i], res[2 * i + 1]
+            err = a.error or b.error
+            if err is None and not (math.isfinite(a.logprob) and math.isfinite(b.logprob)):
+                err = "the judge gave no finite log-probability for a verdict"
+            # P(A | A or B) = sigmoid(logp A - logp B), written with tanh so no difference overflows.
+            p_a = None if err else 0.5 * (1.0 + math.tanh((a.logprob - b.logprob) / 2))
+            out.append(JudgeWeight(p.template, p_a, err))
+        return out

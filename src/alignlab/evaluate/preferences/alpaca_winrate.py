@@ -7,6 +7,12 @@ lengths ``alignlab.evaluate.preferences.winrate.win_rate`` gives the raw win rat
 length-controlled (LC) win rate of AlpacaEval 2's GLM (Dubois et al., 2024). The LC win rate is the win rate
 predicted at equal length: a judge that rewards length alone moves the raw figure but not the LC one.
 
+The judge is checked in the same run (``judge_check``, on by default): for each instruction it also compares the
+reference answer with the next instruction's, both orders. The share it decides for the answer to the question
+asked is ``judge_check`` (chance ½); below ``JUDGE_CHECK_MIN`` the win rates are gated as not interpretable (a
+135M judge sits at chance: BENCHMARKS.md, ``judge-validity``). ``verdicts=logprob`` takes the verdict from the
+log-probabilities of ``[[A]]`` and ``[[B]]`` (AlpacaEval 2's weighted protocol) instead of parsing a written one.
+
 References (``reference=``):
 
 - ``mt-bench`` (default): MT-Bench's questions (first turn) that have GPT-4 reference answers (30), from the data
@@ -20,6 +26,7 @@ References (``reference=``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +34,18 @@ from alignlab.data import locate, open_source
 from alignlab.errors import AlignlabError, DataError
 from alignlab.evaluate._registry import register_suite
 from alignlab.evaluate._suite import Output, Sample, Suite, SuiteSkipped
-from alignlab.evaluate.judges import OUTCOME_SCORE, Judge, combine_orders, pairwise_prompt, parse_pairwise
-from alignlab.evaluate.metric_info import COUNT, MetricInfo, statistic
+from alignlab.evaluate.judges import (
+    OUTCOME_SCORE,
+    Judge,
+    JudgePrompt,
+    JudgeReply,
+    JudgeWeight,
+    combine_orders,
+    pairwise_prompt,
+    pairwise_verdict_prompt,
+    parse_pairwise,
+)
+from alignlab.evaluate.metric_info import COUNT, MetricInfo, ReliabilityGate, statistic
 from alignlab.evaluate.preferences.winrate import win_rate
 from alignlab.models import GenerateRequest, Model
 
@@ -59,8 +76,41 @@ def read_references(reference: str, limit: int | None = None) -> list[Sample]:
     return samples[:limit] if limit is not None else samples
 
 
-def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None = None):  # noqa: ANN201
-    """Answer, (optionally) let the reference model answer, then judge every pair in both orders."""
+VERDICTS = ("generate", "logprob")
+"""How the judge gives its verdict: it writes one (MT-Bench's prompt, parsed), or the log-probabilities of the two
+verdicts make a soft one (AlpacaEval 2's weighted protocol; needs a backend that scores continuations)."""
+
+JUDGE_CHECK_MIN = 0.8
+"""Share of known-groups pairs the judge must decide right before its win rates read as a finding. The pairs are
+not close calls (an answer to the question asked against an answer to another question): a competent judge gets
+nearly all of them, and one at 0.8 or below is guessing on a fifth or more of the easiest comparisons it can meet."""
+
+
+def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None = None,
+                   verdicts: str = "generate", judge_check: bool = True):  # noqa: ANN201
+    """Answer, (optionally) let the reference model answer, then judge every pair in both orders.
+
+    With ``judge_check`` the judge also compares, for each instruction, the reference answer with the next
+    instruction's reference answer (both orders, same protocol): a known-groups check of the judge itself, whose
+    share decided right gates the win rates (``JUDGE_CHECK_MIN``)."""
+    make_prompt = pairwise_verdict_prompt if verdicts == "logprob" else pairwise_prompt
+
+    def both_orders(question: str, first: str, second: str) -> list[JudgePrompt]:
+        return [make_prompt([question], [first], [second]), make_prompt([question], [second], [first])]
+
+    def preference(first: JudgeReply | JudgeWeight, second: JudgeReply | JudgeWeight) -> dict[str, Any]:
+        """The first-named answer's preference from the two orders (it was shown first, then second)."""
+        if isinstance(first, JudgeWeight) and isinstance(second, JudgeWeight):
+            # Its probability of being better, averaged over the two orders: a judge that favours a position
+            # adds the same to both and it cancels.
+            p1, p2 = first.p_a, 1.0 - second.p_a  # type: ignore[operator]
+            return {"preference": (p1 + p2) / 2, "disagreed": (p1 > 0.5) != (p2 > 0.5),
+                    "p_first_position": [first.p_a, second.p_a], "as_a": {"p": p1}, "as_b": {"p": p2}}
+        v1, v2 = parse_pairwise(first.output), parse_pairwise(second.output)  # type: ignore[union-attr]
+        outcome, disagreed = combine_orders(v1, v2)
+        return {"preference": OUTCOME_SCORE[outcome] if outcome else None, "outcome": outcome,
+                "disagreed": disagreed, "as_a": {"output": first.output, "verdict": v1},  # type: ignore[union-attr]
+                "as_b": {"output": second.output, "verdict": v2}}  # type: ignore[union-attr]
 
     def solve(model: Model, samples: Sequence[Sample]) -> list[Output]:
         reqs = [GenerateRequest(s.input, max_tokens=max_tokens) for s in samples]
@@ -69,9 +119,15 @@ def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None 
                 else [s.target for s in samples])
         prompts = []
         for s, a, ref in zip(samples, answers, refs, strict=True):
-            q = [s.metadata["instruction"]]
-            prompts += [pairwise_prompt(q, [a.text], [ref]), pairwise_prompt(q, [ref], [a.text])]
-        replies = judge.ask(prompts)
+            prompts += both_orders(s.metadata["instruction"], a.text, ref or "")
+        checks: dict[int, int] = {}  # sample index → position of its two check prompts
+        for i, (s, ref) in enumerate(zip(samples, refs, strict=True)):
+            other = refs[(i + 1) % len(refs)] if len(refs) > 1 else None
+            if judge_check and ref and other and other != ref:
+                checks[i] = len(prompts)
+                prompts += both_orders(s.metadata["instruction"], ref, other)
+        replies: Sequence[JudgeReply | JudgeWeight] = (judge.weigh(prompts) if verdicts == "logprob"
+                                                       else judge.ask(prompts))
         outs = []
         for i, (a, ref) in enumerate(zip(answers, refs, strict=True)):
             first, second = replies[2 * i], replies[2 * i + 1]
@@ -80,16 +136,17 @@ def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None 
             if err:
                 outs.append(Output(text=a.text, error=err))
                 continue
-            v1, v2 = parse_pairwise(first.output), parse_pairwise(second.output)
-            outcome, disagreed = combine_orders(v1, v2)
+            got = preference(first, second)
+            verdict = {k: got[k] for k in ("outcome", "disagreed", "p_first_position") if k in got}
+            verdict |= {"model_as_a": got["as_a"], "model_as_b": got["as_b"]}
+            if i in checks:
+                c1, c2 = replies[checks[i]], replies[checks[i] + 1]
+                on_topic = None if c1.error or c2.error else preference(c1, c2)["preference"]
+                verdict["known_groups"] = {"on_topic_preference": on_topic, "error": c1.error or c2.error}
             outs.append(Output(
                 text=a.text,
-                answer={"preference": OUTCOME_SCORE[outcome] if outcome else None, "model_length": len(a.text),
-                        "reference_length": len(ref)},
-                judge={"outcome": outcome, "disagreed": disagreed,
-                       "model_as_a": {"output": first.output, "verdict": v1},
-                       "model_as_b": {"output": second.output, "verdict": v2}},
-                extra={"reference": ref}))
+                answer={"preference": got["preference"], "model_length": len(a.text), "reference_length": len(ref)},
+                judge=verdict, extra={"reference": ref}))
         return outs
 
     return solve
@@ -97,10 +154,18 @@ def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None 
 
 def _score(sample: Sample, output: Output) -> dict[str, float | None]:
     a, j = output.answer or {}, output.judge or {}
-    return {"preference": a.get("preference"),
-            "judge_parse_failures": float((j.get("model_as_a", {}).get("verdict") is None)
-                                          + (j.get("model_as_b", {}).get("verdict") is None)),
-            "position_disagreement": float(bool(j.get("disagreed")))}
+    scores: dict[str, float | None] = {"preference": a.get("preference"),
+                                       "position_disagreement": float(bool(j.get("disagreed")))}
+    on_topic = (j.get("known_groups") or {}).get("on_topic_preference")
+    if on_topic is not None:  # decided right (1), a tie (½) or wrong (0)
+        scores["judge_check"] = 1.0 if on_topic > 0.5 else 0.5 if on_topic == 0.5 else 0.0
+    if "p_first_position" in j:  # soft verdicts always exist; the position preference is what can go wrong
+        scores["first_position_preference"] = sum(j["p_first_position"]) / 2
+        scores["judge_parse_failures"] = 0.0
+    else:
+        scores["judge_parse_failures"] = float((j.get("model_as_a", {}).get("verdict") is None)
+                                               + (j.get("model_as_b", {}).get("verdict") is None))
+    return scores
 
 
 def winrate_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -112,6 +177,15 @@ def winrate_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "position_disagreements": {"value": sum(r["scores"]["position_disagreement"] for r in ok), "n": len(ok)},
         "errors": {"value": sum(r.get("error") is not None for r in records), "n": n},
     }
+    check = [r["scores"]["judge_check"] for r in records if (r.get("scores") or {}).get("judge_check") is not None]
+    if check:
+        share = sum(check) / len(check)
+        half = 1.96 * math.sqrt(share * (1 - share) / len(check))
+        out["judge_check"] = {"value": share, "n": len(check),
+                              "ci": [max(0.0, share - half), min(1.0, share + half)]}
+    first = [r["scores"]["first_position_preference"] for r in ok if "first_position_preference" in r["scores"]]
+    if first:
+        out["first_position_preference"] = {"value": sum(first) / len(first), "n": len(first)}
     if not ok:
         return out
     wr = win_rate([r["answer"]["preference"] for r in ok],
@@ -143,23 +217,46 @@ WINRATE_METRICS: dict[str, MetricInfo] = {
                                        description="judge outputs with no verdict (two per instruction)"),
     "position_disagreements": MetricInfo("reliability", "lower", (0.0, None), aggregation="count",
                                          description="instructions whose two orders disagreed (scored as a tie)"),
+    "first_position_preference": MetricInfo(
+        "reliability", "target", (0.0, 1.0), target=0.5,
+        description="log-probability verdicts only: the judge's mean probability that the first-shown answer is "
+                    "better (0.5 = no position bias; both orders are averaged, so the win rate cancels it)"),
+    "judge_check": MetricInfo(
+        "reliability", "higher", (0.0, 1.0), chance=0.5,
+        description="known-groups check of the judge: share of instructions where it prefers the reference answer "
+                    "to the question asked over the next instruction's reference answer (both orders; tie = ½)"),
     "errors": COUNT,
 }
+
+WINRATE_GATES = [ReliabilityGate(
+    "judge_check", covers=("win_rate", "discrete_win_rate", "length_controlled_win_rate"),
+    at_least=JUDGE_CHECK_MIN,
+    reason="the judge cannot reliably tell an answer to the question asked from an answer to another question, so "
+           "its verdicts between two answers to the same question are not evidence of which is better")]
 
 
 @register_suite("preferences/alpaca-winrate", sources=("mt-bench/questions", "mt-bench/references"))
 def alpaca_winrate(reference: str = "mt-bench", judge: Model | None = None, reference_model: Model | None = None,
-                   limit: int | None = None, max_tokens: int = 512, judge_max_tokens: int = 512) -> Suite:
-    """AlpacaEval-style win rate vs reference outputs, judged in both orders, with the length-controlled figure."""
+                   limit: int | None = None, max_tokens: int = 512, judge_max_tokens: int = 512,
+                   verdicts: str = "generate", judge_check: bool = True) -> Suite:
+    """AlpacaEval-style win rate vs reference outputs, judged in both orders, with the length-controlled figure.
+    ``verdicts=logprob`` weighs the judge's two possible verdicts instead of parsing a written one;
+    ``judge_check`` (on by default) checks the judge on pairs whose right verdict is known and gates the win rates
+    on it."""
     if judge is None:
         raise SuiteSkipped("needs a judge: pass --judge SPEC")
+    if verdicts not in VERDICTS:
+        raise AlignlabError(f"verdicts must be one of {', '.join(VERDICTS)} (got {verdicts!r})")
     if limit is not None and limit < 1:
         raise AlignlabError(f"limit must be at least 1 (got {limit})")
     samples = read_references(reference, limit)
     against = f"the reference model {reference_model.spec}" if reference_model else f"{reference}'s reference outputs"
     return Suite(name="", level="preferences", samples=samples,
-                 solver=winrate_solver(Judge(judge, max_tokens=judge_max_tokens), max_tokens, reference_model),
+                 solver=winrate_solver(Judge(judge, max_tokens=judge_max_tokens), max_tokens, reference_model,
+                                       verdicts, judge_check),
                  scorer=_score, metrics=[winrate_metrics], primary_metric="length_controlled_win_rate",
                  description=f"AlpacaEval-style win rate against {against} ({len(samples)} instructions), judged "
-                             f"by {judge.spec} in both orders; raw and length-controlled (AlpacaEval 2 GLM).",
-                 metric_info=WINRATE_METRICS)
+                             f"by {judge.spec} in both orders"
+                             + (" from the log-probabilities of its two verdicts" if verdicts == "logprob" else "")
+                             + "; raw and length-controlled (AlpacaEval 2 GLM).",
+                 metric_info=WINRATE_METRICS, gates=WINRATE_GATES if judge_check else [])
