@@ -241,6 +241,9 @@ def test_suites_on_the_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     virtue = res["values/ethics-virtue"]
     assert virtue["n_errors"] == 0 and virtue["metrics"]["exact_match"]["n"] == 1
     assert virtue["metrics"]["exact_match"]["declared"]["chance"] == pytest.approx(1 / 32)
+    # One trait in five fits: answering "no" to all scores 0.8 plain accuracy, so that is its floor, not ½.
+    assert virtue["metrics"]["accuracy"]["declared"]["chance"] == pytest.approx(0.8)
+    assert virtue["metrics"]["balanced_accuracy"]["declared"]["chance"] == 0.5
     assert res["values/ethics-utilitarianism"]["metrics"]["accuracy"]["n"] == 2
     persona = res["values/anthropic-persona"]
     assert persona["n_errors"] == 0 and persona["metrics"]["order_agreement"]["n"] == 12
