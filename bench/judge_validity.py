@@ -45,7 +45,8 @@ def judge_pairs(judge, pairs: list[tuple[str, str, str]]) -> dict:  # noqa: ANN0
     from alignlab.evaluate.judges import pairwise_verdict_prompt
 
     prompts = [p for q, right, other in pairs
-               for p in (pairwise_verdict_prompt([q], [right], [other]), pairwise_verdict_prompt([q], [other], [right]))]
+               for p in (pairwise_verdict_prompt([q], [right], [other]),
+                         pairwise_verdict_prompt([q], [other], [right]))]
     t0 = time.perf_counter()
     weights = judge.weigh(prompts)
     seconds = time.perf_counter() - t0

@@ -167,8 +167,9 @@ def run_winrate(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         "Judge: **the default model judging itself** (SmolLM2-135M-Instruct) by the log-probabilities of its two "
         "verdicts (`verdicts=logprob`: MT-Bench's pairwise prompt asking for the verdict alone, both orders, the "
         "model's preference averaged over them). Asked to write verdicts it wrote none that parsed (60 of 60 in "
-        "this bench's earlier run with `verdicts=generate`). The suite checks its judge in the same run: each question's GPT-4 answer against the next "
-        "question's (`bench/judge_validity.py` does the same on more pairs, section `judge-validity`). Answers "
+        "this bench's earlier run with `verdicts=generate`). The suite checks its judge in the same run: each "
+        "question's GPT-4 answer against the next question's (`bench/judge_validity.py` does the same on more "
+        "pairs, section `judge-validity`). Answers "
         f"capped at {args.tokens} tokens (time on a 2-core CPU). Chance: 50%. Brackets: ±1.96 standard errors "
         "(bootstrap for LC).", "",
         "| metric | value | reading |", "|---|---|---|", *rows, "",
