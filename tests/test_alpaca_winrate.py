@@ -142,12 +142,14 @@ def test_the_judge_is_checked_on_pairs_whose_verdict_is_known_and_a_guessing_jud
 
     def run(judge: ScriptedAPI, name: str) -> dict:
         suite = build_suite("preferences/alpaca-winrate", reference=str(ref), context={"judge": Model(judge)})
-        return run_eval(Model(ScriptedAPI("my answer")), [suite], tmp_path / name,
+        # Batches of 3 (and of 1 below): every instruction is still checked against the next one's answer.
+        return run_eval(Model(ScriptedAPI("my answer")), [suite], tmp_path / name, batch_size=3,
                         show_progress=False)["suites"]["preferences/alpaca-winrate"]
 
     good = run(ScriptedAPI(on_topic), "good")
     assert good["metrics"]["judge_check"]["value"] == 1.0 and good["metrics"]["judge_check"]["n"] == 10
     assert [(g["metric"], g["passed"]) for g in good["reliability"]] == [("judge_check", True)]
+    assert good["metrics"]["judge_check"]["ci"][0] > 0.6  # Wilson: 10 of 10 right
     guessing = run(_longer_judge(), "guessing")  # prefers the longer answer, whatever was asked
     assert guessing["metrics"]["judge_check"]["value"] < 0.8
     gate = guessing["reliability"][0]
@@ -155,5 +157,5 @@ def test_the_judge_is_checked_on_pairs_whose_verdict_is_known_and_a_guessing_jud
     # Two prompts per instruction for the win rate, two for the check.
     suite = build_suite("preferences/alpaca-winrate", reference=str(ref), judge_check=False,
                         context={"judge": Model(judge := ScriptedAPI(on_topic))})
-    res = run_eval(Model(ScriptedAPI("my answer")), [suite], tmp_path / "off", show_progress=False)
+    res = run_eval(Model(ScriptedAPI("my answer")), [suite], tmp_path / "off", batch_size=1, show_progress=False)
     assert "judge_check" not in res["suites"]["preferences/alpaca-winrate"]["metrics"] and len(judge.requests) == 20

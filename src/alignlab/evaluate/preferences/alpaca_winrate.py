@@ -26,7 +26,6 @@ References (``reference=``):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +46,7 @@ from alignlab.evaluate.judges import (
 )
 from alignlab.evaluate.metric_info import COUNT, MetricInfo, ReliabilityGate, statistic
 from alignlab.evaluate.preferences.winrate import win_rate
+from alignlab.evaluate.stats import mean_ci
 from alignlab.models import GenerateRequest, Model
 
 
@@ -86,13 +86,22 @@ not close calls (an answer to the question asked against an answer to another qu
 nearly all of them, and one at 0.8 or below is guessing on a fifth or more of the easiest comparisons it can meet."""
 
 
+def off_topic_answers(samples: Sequence[Sample]) -> dict[str, str]:
+    """Each sample's check partner: the next instruction's reference answer (in the suite's order, wrapping), so
+    the check does not depend on how the runner batches samples."""
+    if len(samples) < 2:
+        return {}
+    return {s.id: other for i, s in enumerate(samples)
+            if s.target and (other := samples[(i + 1) % len(samples)].target) and other != s.target}
+
+
 def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None = None,
-                   verdicts: str = "generate", judge_check: bool = True):  # noqa: ANN201
+                   verdicts: str = "generate", off_topic: dict[str, str] | None = None):  # noqa: ANN201
     """Answer, (optionally) let the reference model answer, then judge every pair in both orders.
 
-    With ``judge_check`` the judge also compares, for each instruction, the reference answer with the next
-    instruction's reference answer (both orders, same protocol): a known-groups check of the judge itself, whose
-    share decided right gates the win rates (``JUDGE_CHECK_MIN``)."""
+    With ``off_topic`` (sample id → another instruction's reference answer) the judge also compares each
+    instruction's reference answer with that one (both orders, same protocol): a known-groups check of the judge
+    itself, whose share decided right gates the win rates (``JUDGE_CHECK_MIN``)."""
     make_prompt = pairwise_verdict_prompt if verdicts == "logprob" else pairwise_prompt
 
     def both_orders(question: str, first: str, second: str) -> list[JudgePrompt]:
@@ -121,11 +130,10 @@ def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None 
         for s, a, ref in zip(samples, answers, refs, strict=True):
             prompts += both_orders(s.metadata["instruction"], a.text, ref or "")
         checks: dict[int, int] = {}  # sample index → position of its two check prompts
-        for i, (s, ref) in enumerate(zip(samples, refs, strict=True)):
-            other = refs[(i + 1) % len(refs)] if len(refs) > 1 else None
-            if judge_check and ref and other and other != ref:
+        for i, s in enumerate(samples):
+            if (other := (off_topic or {}).get(s.id)) is not None:
                 checks[i] = len(prompts)
-                prompts += both_orders(s.metadata["instruction"], ref, other)
+                prompts += both_orders(s.metadata["instruction"], str(s.target), other)
         replies: Sequence[JudgeReply | JudgeWeight] = (judge.weigh(prompts) if verdicts == "logprob"
                                                        else judge.ask(prompts))
         outs = []
@@ -179,10 +187,7 @@ def winrate_metrics(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
     check = [r["scores"]["judge_check"] for r in records if (r.get("scores") or {}).get("judge_check") is not None]
     if check:
-        share = sum(check) / len(check)
-        half = 1.96 * math.sqrt(share * (1 - share) / len(check))
-        out["judge_check"] = {"value": share, "n": len(check),
-                              "ci": [max(0.0, share - half), min(1.0, share + half)]}
+        out["judge_check"] = mean_ci(check)
     first = [r["scores"]["first_position_preference"] for r in ok if "first_position_preference" in r["scores"]]
     if first:
         out["first_position_preference"] = {"value": sum(first) / len(first), "n": len(first)}
@@ -253,7 +258,7 @@ def alpaca_winrate(reference: str = "mt-bench", judge: Model | None = None, refe
     against = f"the reference model {reference_model.spec}" if reference_model else f"{reference}'s reference outputs"
     return Suite(name="", level="preferences", samples=samples,
                  solver=winrate_solver(Judge(judge, max_tokens=judge_max_tokens), max_tokens, reference_model,
-                                       verdicts, judge_check),
+                                       verdicts, off_topic_answers(samples) if judge_check else None),
                  scorer=_score, metrics=[winrate_metrics], primary_metric="length_controlled_win_rate",
                  description=f"AlpacaEval-style win rate against {against} ({len(samples)} instructions), judged "
                              f"by {judge.spec} in both orders"
