@@ -4,7 +4,8 @@
     python bench/judge_validity.py --judge hf:PATH --hh 500
 
 - **Known groups** (MT-Bench's 30 questions with GPT-4 reference answers, first turn): each question's own reference
-  answer against the reference answer of the next question, which answers something else. Any judge worth asking
+  answer against the reference answer of the next question, which answers something else (the pairs of
+  ``preferences/alpaca-winrate``'s in-run check, ``off_topic_answers``). Any judge worth asking
   prefers the answer to the question asked; the share it does so is its accuracy on a pair whose right verdict is
   not in doubt (chance 0.5).
 - **People's choices** (the first ``--hh`` pairs of HH-RLHF harmless-base, test split): the judge's verdict between
@@ -42,7 +43,7 @@ def transcript(messages: list) -> str:
 
 def judge_pairs(judge, pairs: list[tuple[str, str, str]]) -> dict:  # noqa: ANN001
     """``pairs`` of (question, right answer, other answer) → the checks' figures."""
-    from alignlab.evaluate.judges import pairwise_verdict_prompt
+    from alignlab.evaluate.judges import combine_weights, pairwise_verdict_prompt
 
     prompts = [p for q, right, other in pairs
                for p in (pairwise_verdict_prompt([q], [right], [other]),
@@ -56,7 +57,7 @@ def judge_pairs(judge, pairs: list[tuple[str, str, str]]) -> dict:  # noqa: ANN0
     soft, first = [], []
     for i in range(len(pairs)):
         shown_first, shown_second = weights[2 * i].p_a, weights[2 * i + 1].p_a
-        soft.append((shown_first + (1.0 - shown_second)) / 2)
+        soft.append(combine_weights(shown_first, shown_second)[0])
         first.append((shown_first + shown_second) / 2)
     right = sum(s > 0.5 for s in soft)
     lo, hi = wilson(right, len(pairs))
@@ -74,14 +75,15 @@ def main() -> None:
 
     from alignlab.data import iter_records, set_data_dir
     from alignlab.evaluate.judges import Judge
-    from alignlab.evaluate.preferences.alpaca_winrate import read_references
+    from alignlab.evaluate.preferences.alpaca_winrate import off_topic_answers, read_references
     from alignlab.models import load_model
 
     set_data_dir(args.data_dir)
     load0 = os.getloadavg()[0]
     judge = Judge(load_model(args.judge, cache=False))
     refs = read_references("mt-bench")
-    known = [(s.metadata["instruction"], s.target, refs[(i + 1) % len(refs)].target) for i, s in enumerate(refs)]
+    off_topic = off_topic_answers(refs)  # the suite's own check pairs
+    known = [(s.metadata["instruction"], s.target, off_topic[s.id]) for s in refs if s.id in off_topic]
     hh = []
     for rec in iter_records(str(args.data_dir / "hh_rlhf/harmless-base/test.jsonl.gz"), "hh-rlhf-chat"):
         hh.append((transcript(rec.prompt), rec.chosen[0].content, rec.rejected[0].content))

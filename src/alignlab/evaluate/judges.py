@@ -200,6 +200,14 @@ def combine_orders(model_first: Verdict | None, model_second: Verdict | None) ->
     return "tie", True
 
 
+def combine_weights(model_first: float, model_second: float) -> tuple[float, bool]:
+    """The soft twin of ``combine_orders``: the judge's P(A) with the model's answer shown first, then shown second
+    → (the model's preference, its probability of being better averaged over the two orders; whether the two orders
+    disagree). A judge that favours a position adds the same to both orders, so it cancels in the average."""
+    p1, p2 = model_first, 1.0 - model_second
+    return (p1 + p2) / 2, (p1 > 0.5) != (p2 > 0.5)
+
+
 # ---------------------------------------------------------------- asking
 
 

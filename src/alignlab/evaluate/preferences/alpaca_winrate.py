@@ -40,6 +40,7 @@ from alignlab.evaluate.judges import (
     JudgeReply,
     JudgeWeight,
     combine_orders,
+    combine_weights,
     pairwise_prompt,
     pairwise_verdict_prompt,
     parse_pairwise,
@@ -110,11 +111,9 @@ def winrate_solver(judge: Judge, max_tokens: int, reference_model: Model | None 
     def preference(first: JudgeReply | JudgeWeight, second: JudgeReply | JudgeWeight) -> dict[str, Any]:
         """The first-named answer's preference from the two orders (it was shown first, then second)."""
         if isinstance(first, JudgeWeight) and isinstance(second, JudgeWeight):
-            # Its probability of being better, averaged over the two orders: a judge that favours a position
-            # adds the same to both and it cancels.
-            p1, p2 = first.p_a, 1.0 - second.p_a  # type: ignore[operator]
-            return {"preference": (p1 + p2) / 2, "disagreed": (p1 > 0.5) != (p2 > 0.5),
-                    "p_first_position": [first.p_a, second.p_a], "as_a": {"p": p1}, "as_b": {"p": p2}}
+            pref, disagreed = combine_weights(first.p_a, second.p_a)  # type: ignore[arg-type]
+            return {"preference": pref, "disagreed": disagreed, "p_first_position": [first.p_a, second.p_a],
+                    "as_a": {"p": first.p_a}, "as_b": {"p": 1.0 - second.p_a}}  # type: ignore[operator]
         v1, v2 = parse_pairwise(first.output), parse_pairwise(second.output)  # type: ignore[union-attr]
         outcome, disagreed = combine_orders(v1, v2)
         return {"preference": OUTCOME_SCORE[outcome] if outcome else None, "outcome": outcome,
